@@ -1,28 +1,37 @@
 // Copies the third-party .proto files our contracts import out of their npm package
 // into .third_party/ (git-ignored), so buf can resolve them without network access.
-import { cpSync, mkdirSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(import.meta.url);
-const googleProtos = join(dirname(require.resolve("google-proto-files/package.json")), "google");
+const packageDir = (name) => dirname(require.resolve(`${name}/package.json`));
 
+// [npm package, path inside it, path under .third_party/ (= the import path)]
 const files = [
-  "api/annotations.proto",
-  "api/http.proto",
-  "api/field_behavior.proto",
-  "rpc/status.proto",
-  "rpc/error_details.proto",
-  "rpc/code.proto",
+  ["google-proto-files", "google/api/annotations.proto", "google/api/annotations.proto"],
+  ["google-proto-files", "google/api/http.proto", "google/api/http.proto"],
+  ["google-proto-files", "google/api/field_behavior.proto", "google/api/field_behavior.proto"],
+  ["google-proto-files", "google/rpc/status.proto", "google/rpc/status.proto"],
+  ["google-proto-files", "google/rpc/error_details.proto", "google/rpc/error_details.proto"],
+  ["google-proto-files", "google/rpc/code.proto", "google/rpc/code.proto"],
+  // Served by every service; generated too so reflection can describe them.
+  ["grpc-health-check", "proto/health/v1/health.proto", "grpc/health/v1/health.proto"],
+  ["@grpc/reflection", "build/proto/grpc/reflection/v1/reflection.proto", "grpc/reflection/v1/reflection.proto"],
 ];
 
 const target = join(root, ".third_party");
 rmSync(target, { recursive: true, force: true });
-for (const file of files) {
-  const to = join(target, "google", file);
-  mkdirSync(dirname(to), { recursive: true });
-  cpSync(join(googleProtos, file), to);
+for (const [pkg, from, to] of files) {
+  const dest = join(target, to);
+  mkdirSync(dirname(dest), { recursive: true });
+  cpSync(join(packageDir(pkg), from), dest);
 }
-console.log(`fetch-protos: ${files.length} files from google-proto-files -> .third_party/`);
+console.log(`fetch-protos: ${files.length} third-party .proto files -> .third_party/`);
+
+// buf's own `clean` would also delete gen/package.json, so stale generated folders go here.
+for (const entry of readdirSync(join(root, "gen"), { withFileTypes: true })) {
+  if (entry.isDirectory() && entry.name !== "node_modules") rmSync(join(root, "gen", entry.name), { recursive: true });
+}

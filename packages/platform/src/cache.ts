@@ -1,0 +1,131 @@
+import { Redis } from "ioredis";
+import type { Logger } from "pino";
+
+/**
+ * A read cache with explicit invalidation. Each key has a stamp that every invalidation
+ * changes; a reader takes the stamp before it loads from the database and stores its value
+ * only if the stamp is unchanged, so a slow reader can never put back a value a writer has
+ * just invalidated.
+ */
+export interface Cache {
+  get(key: string): Promise<string | undefined>;
+  stamp(key: string): Promise<string>;
+  setIfUnchanged(key: string, value: string, ttlSeconds: number, stamp: string): Promise<void>;
+  invalidate(...keys: string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Time-to-live of cached reads, in seconds (seed 001). */
+export const CACHE_TTL = { stockLevel: 30, item: 300, warehouse: 3600, report: 600 } as const;
+
+/** Returns the cached value, or loads it (undefined = not found, not cached) and caches it. */
+export async function readThrough<T>(
+  cache: Cache,
+  key: string,
+  ttlSeconds: number,
+  load: () => Promise<T | undefined>,
+  codec: { encode(value: T): string; decode(text: string): T },
+): Promise<T | undefined> {
+  const hit = await cache.get(key);
+  if (hit !== undefined) return codec.decode(hit);
+  const stamp = await cache.stamp(key);
+  const value = await load();
+  if (value !== undefined) await cache.setIfUnchanged(key, codec.encode(value), ttlSeconds, stamp);
+  return value;
+}
+
+const STAMP_TTL_SECONDS = 86_400;
+const SET_IF_STAMP = `
+local current = redis.call('GET', KEYS[2]) or '0'
+if current == ARGV[3] then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end
+return 0`;
+
+/** The cache on Redis. A Redis outage degrades to cache misses, never to failed requests. */
+export class RedisCache implements Cache {
+  private readonly redis: Redis;
+
+  constructor(
+    url: string,
+    prefix: string,
+    private readonly log?: Logger,
+  ) {
+    this.redis = new Redis(url, { keyPrefix: `${prefix}:`, maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
+    this.redis.on("error", (err) => this.log?.warn({ err: err.message }, "redis cache unavailable"));
+  }
+
+  async get(key: string) {
+    return (await this.safely(() => this.redis.get(key))) ?? undefined;
+  }
+
+  async stamp(key: string) {
+    return (await this.safely(() => this.redis.get(`${key}#stamp`))) ?? "0";
+  }
+
+  async setIfUnchanged(key: string, value: string, ttlSeconds: number, stamp: string) {
+    await this.safely(() => this.redis.eval(SET_IF_STAMP, 2, key, `${key}#stamp`, value, ttlSeconds, stamp));
+  }
+
+  async invalidate(...keys: string[]) {
+    if (!keys.length) return;
+    const tx = this.redis.multi();
+    for (const key of keys) tx.incr(`${key}#stamp`).expire(`${key}#stamp`, STAMP_TTL_SECONDS).del(key);
+    await this.safely(() => tx.exec());
+  }
+
+  async close() {
+    this.redis.disconnect();
+  }
+
+  private async safely<T>(op: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await op();
+    } catch (err) {
+      this.log?.warn({ err: (err as Error).message }, "redis cache operation failed");
+      return undefined;
+    }
+  }
+}
+
+/** The same cache in process memory, for the embedded default; bounded, oldest entries go first. */
+export class MemoryCache implements Cache {
+  private readonly values = new Map<string, { value: string; expires: number }>();
+  private readonly stamps = new Map<string, number>();
+
+  constructor(private readonly maxEntries = 10_000) {}
+
+  async get(key: string) {
+    const entry = this.values.get(key);
+    if (!entry) return undefined;
+    if (entry.expires <= Date.now()) {
+      this.values.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  async stamp(key: string) {
+    return String(this.stamps.get(key) ?? 0);
+  }
+
+  async setIfUnchanged(key: string, value: string, ttlSeconds: number, stamp: string) {
+    if ((await this.stamp(key)) !== stamp) return;
+    this.values.delete(key);
+    this.values.set(key, { value, expires: Date.now() + ttlSeconds * 1000 });
+    if (this.values.size > this.maxEntries) this.values.delete(this.values.keys().next().value as string);
+  }
+
+  async invalidate(...keys: string[]) {
+    for (const key of keys) {
+      this.stamps.set(key, (this.stamps.get(key) ?? 0) + 1);
+      this.values.delete(key);
+    }
+  }
+
+  async close() {
+    this.values.clear();
+  }
+}
+
+export function createCache(opts: { redisUrl?: string | undefined; prefix: string; log?: Logger }): Cache {
+  return opts.redisUrl ? new RedisCache(opts.redisUrl, opts.prefix, opts.log) : new MemoryCache();
+}

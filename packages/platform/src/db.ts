@@ -1,0 +1,99 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import type { SQL } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+import type { Logger } from "pino";
+import { findPgError, isRetryableSqlState } from "./sqlstate.js";
+
+/** A Drizzle database or transaction: query functions take this first and work with either. */
+export type Db = PgDatabase<PgQueryResultHKT, Record<string, unknown>>;
+
+export interface Database {
+  readonly db: Db;
+  /** "postgres" with DATABASE_URL set, "pglite" for the embedded default. */
+  readonly kind: "postgres" | "pglite";
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** The service's schema; also names its migrations table. */
+  schema: string;
+  /** The service's drizzle-kit migrations folder. */
+  migrationsFolder: string;
+  /** postgres:// URL. Without it, an embedded PGlite database is used. */
+  url?: string | undefined;
+  /** Where PGlite keeps its files (a folder per schema is made under it); in memory when unset. */
+  dataDir?: string | undefined;
+  /** Pool size for postgres.js. */
+  maxConnections?: number;
+  log?: Logger;
+}
+
+/**
+ * Opens the service's database and brings its schema up to date. With a URL the driver is
+ * postgres.js; without one it is PGlite, a real Postgres in WASM, so the same SQL runs in both.
+ */
+export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
+  const migrations = { migrationsFolder: opts.migrationsFolder, migrationsTable: `__${opts.schema}_migrations` };
+  if (opts.url) {
+    await migrateExclusively(opts.url, opts.schema, migrations);
+    const client = postgres(opts.url, { max: opts.maxConnections ?? 10, onnotice: () => {} });
+    opts.log?.info({ schema: opts.schema }, "database ready (postgres)");
+    return { db: drizzlePostgres(client) as unknown as Db, kind: "postgres", close: () => client.end({ timeout: 5 }) };
+  }
+  let dataDir: string | undefined;
+  if (opts.dataDir) {
+    dataDir = join(opts.dataDir, opts.schema);
+    mkdirSync(dataDir, { recursive: true });
+  }
+  const client = new PGlite(dataDir);
+  const db = drizzlePglite(client);
+  await migratePglite(db, migrations);
+  opts.log?.info({ schema: opts.schema, dataDir: dataDir ?? "memory" }, "database ready (embedded PGlite)");
+  return { db: db as unknown as Db, kind: "pglite", close: () => client.close() };
+}
+
+/**
+ * Replicas starting together must not run the same migration twice: a session advisory lock
+ * keyed by the schema lets one migrate while the others wait, then find nothing left to do.
+ * A one-connection client keeps the lock and the migration on the same session.
+ */
+async function migrateExclusively(url: string, schema: string, config: Parameters<typeof migratePostgres>[1]) {
+  const session = postgres(url, { max: 1, onnotice: () => {} });
+  const key = `migrate:${schema}`;
+  try {
+    await session`SELECT pg_advisory_lock(hashtext(${key}))`;
+    await migratePostgres(drizzlePostgres(session), config);
+    await session`SELECT pg_advisory_unlock(hashtext(${key}))`;
+  } finally {
+    await session.end({ timeout: 5 });
+  }
+}
+
+/** Rows of a raw query: postgres.js returns an array, PGlite an object with `rows`. */
+export async function rows<T>(db: Db, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown;
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
+/**
+ * Runs fn in a transaction, running it again (up to `attempts` times in all) when Postgres
+ * aborts it for a serialization failure or deadlock; fn must be safe to repeat.
+ */
+export async function inTransaction<T>(db: Db, fn: (tx: Db) => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction((tx) => fn(tx as unknown as Db));
+    } catch (err) {
+      const pg = findPgError(err);
+      if (attempt >= attempts || !pg || !isRetryableSqlState(pg.code)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 5 * 2 ** attempt * Math.random()));
+    }
+  }
+}

@@ -1,0 +1,26 @@
+import { fromBinary, toBinary, type DescMethod, type DescService } from "@bufbuild/protobuf";
+import type { MethodDefinition, ServiceDefinition } from "@grpc/grpc-js";
+
+/** The gRPC path of a method: "/package.Service/Method". */
+export const methodPath = (method: DescMethod) => `/${method.parent.typeName}/${method.name}`;
+
+/** A grpc-js method definition for a protobuf-es method descriptor: binary (de)serializers. */
+export function methodDefinition(method: DescMethod): MethodDefinition<unknown, unknown> {
+  const serialize = (schema: DescMethod["input"]) => (msg: unknown) => Buffer.from(toBinary(schema, msg as never));
+  const deserialize = (schema: DescMethod["input"]) => (buf: Buffer) => fromBinary(schema, buf);
+  return {
+    path: methodPath(method),
+    originalName: method.localName,
+    requestStream: method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming",
+    responseStream: method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming",
+    requestSerialize: serialize(method.input),
+    requestDeserialize: deserialize(method.input),
+    responseSerialize: serialize(method.output),
+    responseDeserialize: deserialize(method.output),
+  };
+}
+
+/** A grpc-js ServiceDefinition built from a protobuf-es service descriptor, keyed by method local name. */
+export function serviceDefinition(service: DescService): ServiceDefinition {
+  return Object.fromEntries(service.methods.map((m) => [m.localName, methodDefinition(m)]));
+}

@@ -1,0 +1,51 @@
+import type {
+  DescMethod,
+  DescMethodServerStreaming,
+  DescMethodUnary,
+  DescService,
+  MessageInitShape,
+  MessageShape,
+} from "@bufbuild/protobuf";
+import type { Metadata } from "@grpc/grpc-js";
+import type { Logger } from "pino";
+
+/** What a handler knows about the call it serves. */
+export interface CallContext {
+  /** The caller's x-request-id, or one made up for this call. */
+  readonly requestId: string;
+  readonly method: DescMethod;
+  readonly metadata: Metadata;
+  /** Aborted when the caller cancels or the deadline passes. */
+  readonly signal: AbortSignal;
+  /** A logger that stamps every line with the request id and method. */
+  readonly log: Logger;
+}
+
+type UnaryImpl<M> = M extends DescMethodUnary<infer I, infer O>
+  ? (request: MessageShape<I>, ctx: CallContext) => Promise<MessageInitShape<O>>
+  : never;
+type ServerStreamingImpl<M> = M extends DescMethodServerStreaming<infer I, infer O>
+  ? (request: MessageShape<I>, ctx: CallContext) => AsyncIterable<MessageInitShape<O>>
+  : never;
+
+/** The handlers of a service, one per method, typed from its protobuf-es descriptor. */
+export type ServiceImpl<S extends DescService> = {
+  [K in keyof S["method"]]: S["method"][K] extends DescMethodUnary
+    ? UnaryImpl<S["method"][K]>
+    : ServerStreamingImpl<S["method"][K]>;
+};
+
+/** A unary call as interceptors see it. */
+export type UnaryCall = (request: unknown, ctx: CallContext) => Promise<unknown>;
+/** Wraps every unary call of a server, connect-style: `(next) => (request, ctx) => next(request, ctx)`. */
+export type Interceptor = (next: UnaryCall) => UnaryCall;
+
+/** A service and its handlers, ready to be served. Missing handlers answer UNIMPLEMENTED. */
+export interface ServiceRegistration {
+  readonly service: DescService;
+  readonly impl: Partial<Record<string, (request: never, ctx: CallContext) => unknown>>;
+}
+
+export function registration<S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>): ServiceRegistration {
+  return { service, impl: impl as ServiceRegistration["impl"] };
+}

@@ -1,0 +1,52 @@
+import { status } from "@grpc/grpc-js";
+import { DomainError, Internal } from "../errors.js";
+import { fromSqlState } from "../sqlstate.js";
+import type { CallContext, Interceptor } from "./handler.js";
+
+/**
+ * The one place errors are mapped: typed domain errors pass through, Postgres errors are
+ * mapped by SQLSTATE, anything else is logged with the request id and becomes INTERNAL.
+ * No stack trace or SQL text leaves the process.
+ */
+export function toDomainError(err: unknown, ctx: CallContext): DomainError {
+  if (err instanceof DomainError) return err;
+  const mapped = fromSqlState(err);
+  if (mapped) {
+    ctx.log.debug({ err }, "database error mapped to %s", status[mapped.code]);
+    return mapped;
+  }
+  ctx.log.error({ err }, "unexpected error");
+  return new Internal(`internal error (request id ${ctx.requestId})`);
+}
+
+export const errorMapping: Interceptor = (next) => async (request, ctx) => {
+  try {
+    return await next(request, ctx);
+  } catch (err) {
+    throw toDomainError(err, ctx);
+  }
+};
+
+/** One log line per call: request id, method, status code, duration. */
+export const callLogging: Interceptor = (next) => async (request, ctx) => {
+  const started = performance.now();
+  let code: status = status.OK;
+  try {
+    return await next(request, ctx);
+  } catch (err) {
+    code = err instanceof DomainError ? err.code : status.UNKNOWN;
+    throw err;
+  } finally {
+    logCall(ctx, code, started);
+  }
+};
+
+export function logCall(ctx: CallContext, code: status, started: number) {
+  const durationMs = Math.round((performance.now() - started) * 10) / 10;
+  const level = code === status.INTERNAL || code === status.UNKNOWN ? "error" : "info";
+  ctx.log[level]({ code: status[code], durationMs }, "grpc call");
+}
+
+/** Applies interceptors so that the first one listed is the outermost. */
+export const chain = (interceptors: readonly Interceptor[], call: Parameters<Interceptor>[0]) =>
+  interceptors.reduceRight((next, interceptor) => interceptor(next), call);

@@ -1,0 +1,151 @@
+import { randomUUID } from "node:crypto";
+import { create, type DescMethod } from "@bufbuild/protobuf";
+import * as grpc from "@grpc/grpc-js";
+import { HealthImplementation, type ServingStatus } from "grpc-health-check";
+import type { Logger } from "pino";
+import { DomainError, Unimplemented } from "../errors.js";
+import { serviceDefinition } from "./adapter.js";
+import type { CallContext, Interceptor, ServiceRegistration, UnaryCall } from "./handler.js";
+import { callLogging, chain, errorMapping, logCall, toDomainError } from "./interceptors.js";
+import { reflectionFor } from "./reflection.js";
+import { toStatus } from "./status.js";
+
+export interface GrpcServerOptions {
+  /** The process name, for logs. */
+  name: string;
+  host?: string;
+  /** 0 picks a free port. */
+  port: number;
+  services: readonly ServiceRegistration[];
+  log: Logger;
+  /** Run inside logging and error mapping, in order (first = outermost). */
+  interceptors?: readonly Interceptor[];
+}
+
+export interface RunningGrpcServer {
+  readonly port: number;
+  /** "127.0.0.1:50051"-style address clients can dial. */
+  readonly address: string;
+  setServing(serving: boolean): void;
+  /** Stops taking calls, lets in-flight calls finish for up to graceMs, then cuts the rest. */
+  shutdown(graceMs?: number): Promise<void>;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+function contextFor(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, method: DescMethod, log: Logger): CallContext {
+  const given = call.metadata.get("x-request-id")[0];
+  const requestId = typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+  const controller = new AbortController();
+  call.on("cancelled", () => controller.abort());
+  const reply = new grpc.Metadata();
+  reply.set("x-request-id", requestId);
+  call.sendMetadata(reply);
+  return {
+    requestId,
+    method,
+    metadata: call.metadata,
+    signal: controller.signal,
+    log: log.child({ requestId, method: `${method.parent.typeName}/${method.name}` }),
+  };
+}
+
+function unimplemented(method: DescMethod): UnaryCall {
+  return async () => {
+    throw new Unimplemented(`${method.parent.typeName}.${method.name} is not implemented yet`);
+  };
+}
+
+export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningGrpcServer> {
+  const server = new grpc.Server();
+  const log = opts.log;
+  const interceptors = [callLogging, errorMapping, ...(opts.interceptors ?? [])];
+
+  for (const { service, impl } of opts.services) {
+    const handlers: grpc.UntypedServiceImplementation = {};
+    for (const method of service.methods) {
+      const given = impl[method.localName] as ((req: unknown, ctx: CallContext) => unknown) | undefined;
+      if (method.methodKind === "unary") {
+        const call = chain(interceptors, (given as UnaryCall | undefined) ?? unimplemented(method));
+        handlers[method.localName] = (c: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+          const ctx = contextFor(c, method, log);
+          call(c.request, ctx).then(
+            (response) => callback(null, create(method.output, response as never)),
+            (err: DomainError) => callback(toStatus(err)),
+          );
+        };
+      } else if (method.methodKind === "server_streaming") {
+        handlers[method.localName] = (c: grpc.ServerWritableStream<unknown, unknown>) =>
+          serveStream(c, contextFor(c, method, log), given as StreamImpl | undefined, (m) => create(method.output, m as never));
+      }
+    }
+    server.addService(serviceDefinition(service), handlers);
+  }
+
+  const health = new HealthImplementation(statusMap(opts.services, "SERVING"));
+  health.addToServer(server);
+  reflectionFor(opts.services.map((s) => s.service)).addToServer(server);
+
+  const host = opts.host ?? "0.0.0.0";
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${host}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+      err ? reject(err) : resolve(bound),
+    ),
+  );
+  log.info({ port, services: opts.services.map((s) => s.service.typeName) }, "%s gRPC server listening", opts.name);
+
+  const setServing = (serving: boolean) => {
+    for (const [name, state] of Object.entries(statusMap(opts.services, serving ? "SERVING" : "NOT_SERVING"))) {
+      health.setStatus(name, state);
+    }
+  };
+  return {
+    port,
+    address: `${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`,
+    setServing,
+    shutdown: (graceMs = 10_000) => drain(server, setServing, graceMs),
+  };
+}
+
+type StreamImpl = (request: unknown, ctx: CallContext) => AsyncIterable<unknown>;
+
+async function serveStream(
+  call: grpc.ServerWritableStream<unknown, unknown>,
+  ctx: CallContext,
+  impl: StreamImpl | undefined,
+  toMessage: (init: unknown) => unknown,
+) {
+  const started = performance.now();
+  try {
+    if (!impl) throw new Unimplemented(`${ctx.method.parent.typeName}.${ctx.method.name} is not implemented yet`);
+    for await (const message of impl(call.request, ctx)) {
+      if (ctx.signal.aborted) break;
+      if (!call.write(toMessage(message))) await new Promise((resolve) => call.once("drain", resolve));
+    }
+    call.end();
+    logCall(ctx, grpc.status.OK, started);
+  } catch (err) {
+    const mapped = toDomainError(err, ctx);
+    logCall(ctx, mapped.code, started);
+    call.emit("error", toStatus(mapped));
+  }
+}
+
+function statusMap(services: readonly ServiceRegistration[], state: ServingStatus): Record<string, ServingStatus> {
+  return Object.fromEntries([["", state], ...services.map((s) => [s.service.typeName, state])]);
+}
+
+async function drain(server: grpc.Server, setServing: (serving: boolean) => void, graceMs: number) {
+  setServing(false);
+  await new Promise<void>((resolve) => {
+    const force = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    force.unref();
+    server.tryShutdown(() => {
+      clearTimeout(force);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,16 @@
+import { fileURLToPath } from "node:url";
+import type { ServiceDefinitionOptions } from "@inv/platform";
+import { warehouseService } from "./handlers/index.js";
+import { noStockYet } from "./stock-probe.js";
+
+export const WAREHOUSE_DEFAULT_PORT = 50051;
+
+/** The warehouse service: warehouses, location types and location trees, in schema "warehouse". */
+export const warehouseServiceDefinition: ServiceDefinitionOptions = {
+  name: "warehouse",
+  database: { schema: "warehouse", migrationsFolder: fileURLToPath(new URL("../drizzle", import.meta.url)) },
+  register: ({ db, cache }) => [warehouseService({ db, cache, stock: noStockYet })],
+};
+
+export { warehouseService } from "./handlers/index.js";
+export type { StockProbe } from "./stock-probe.js";

@@ -1,3 +1,4 @@
 export * from "./database.js";
 export * from "./redis.js";
 export * from "./service.js";
+export * from "./reflection.js";

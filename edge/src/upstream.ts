@@ -1,0 +1,62 @@
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import { GrpcChannel, type CallOptions } from "@inv/platform";
+
+/** Headers the edge passes on to the services: identity and tracing, nothing else. */
+const FORWARDED_HEADERS = ["authorization", "x-api-key"] as const;
+
+export interface ForwardContext {
+  requestId: string;
+  headers: Headers;
+  signal?: AbortSignal | undefined;
+  timeoutMs?: number | undefined;
+}
+
+/**
+ * The gRPC services behind the edge, one channel per service target. The edge forwards a call
+ * without knowing what it means: every method of every public service goes the same way.
+ */
+export class Upstreams {
+  private readonly channels = new Map<string, GrpcChannel>();
+
+  /** targets: service type name (e.g. "warehouse.v1.WarehouseService") → "dns:///host:port". */
+  constructor(services: readonly DescService[], targets: (service: DescService) => string, deadlineMs: number) {
+    const byTarget = new Map<string, DescService[]>();
+    for (const s of services) byTarget.set(targets(s), [...(byTarget.get(targets(s)) ?? []), s]);
+    for (const [target, group] of byTarget) {
+      const channel = new GrpcChannel(target, { deadlineMs, services: group });
+      for (const s of group) this.channels.set(s.typeName, channel);
+    }
+  }
+
+  unary(method: DescMethod, request: unknown, ctx: ForwardContext) {
+    return this.channelOf(method).unary(method, request as never, callOptions(ctx));
+  }
+
+  serverStream(method: DescMethod, request: unknown, ctx: ForwardContext) {
+    return this.channelOf(method).serverStream(method, request as never, callOptions(ctx));
+  }
+
+  /** The channel of a service, for health checks. */
+  channel(service: DescService): GrpcChannel {
+    return this.channels.get(service.typeName)!;
+  }
+
+  close() {
+    new Set(this.channels.values()).forEach((c) => c.close());
+  }
+
+  private channelOf(method: DescMethod): GrpcChannel {
+    const channel = this.channels.get(method.parent.typeName);
+    if (!channel) throw new Error(`no upstream for ${method.parent.typeName}`);
+    return channel;
+  }
+}
+
+function callOptions(ctx: ForwardContext): CallOptions {
+  const metadata: Record<string, string> = { "x-request-id": ctx.requestId };
+  for (const name of FORWARDED_HEADERS) {
+    const value = ctx.headers.get(name);
+    if (value) metadata[name] = value;
+  }
+  return { metadata, ...(ctx.signal ? { signal: ctx.signal } : {}), ...(ctx.timeoutMs ? { deadlineMs: ctx.timeoutMs } : {}) };
+}

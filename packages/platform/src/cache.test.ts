@@ -1,0 +1,64 @@
+import { randomBytes } from "node:crypto";
+import { afterAll, describe, expect, it } from "vitest";
+import { MemoryCache, RedisCache, readThrough, type Cache } from "./cache.js";
+import { testRedisUrl } from "./testing/redis.js";
+
+const redisUrl = testRedisUrl();
+const implementations: [string, () => Cache][] = [["memory", () => new MemoryCache()]];
+if (redisUrl) implementations.push(["redis", () => new RedisCache(redisUrl, `test:${randomBytes(6).toString("hex")}`)]);
+
+const text = { encode: (s: string) => s, decode: (s: string) => s };
+
+describe.each(implementations)("%s cache", (_name, make) => {
+  const cache = make();
+  afterAll(() => cache.close());
+
+  it("reads through once, then serves the cached value until invalidated", async () => {
+    let loads = 0;
+    const load = async () => `v${++loads}`;
+    expect(await readThrough(cache, "k1", 60, load, text)).toBe("v1");
+    expect(await readThrough(cache, "k1", 60, load, text)).toBe("v1");
+    await cache.invalidate("k1");
+    expect(await readThrough(cache, "k1", 60, load, text)).toBe("v2");
+  });
+
+  it("does not cache 'not found'", async () => {
+    let loads = 0;
+    const load = async () => (++loads, undefined);
+    await readThrough(cache, "k2", 60, load, text);
+    await readThrough(cache, "k2", 60, load, text);
+    expect(loads).toBe(2);
+  });
+
+  it("never stores a value loaded before an invalidation that landed during the load", async () => {
+    // A slow reader loads the old value; a writer commits and invalidates meanwhile.
+    const read = readThrough(
+      cache,
+      "k3",
+      60,
+      async () => {
+        await cache.invalidate("k3");
+        return "stale";
+      },
+      text,
+    );
+    expect(await read).toBe("stale");
+    expect(await cache.get("k3")).toBeUndefined();
+  });
+
+  it("expires entries after their time to live", async () => {
+    await cache.setIfUnchanged("k4", "x", 1, await cache.stamp("k4"));
+    expect(await cache.get("k4")).toBe("x");
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect(await cache.get("k4")).toBeUndefined();
+  });
+});
+
+describe("redis outage", () => {
+  it("degrades to cache misses instead of failing", async () => {
+    const cache = new RedisCache("redis://127.0.0.1:1", "test");
+    expect(await readThrough(cache, "k", 60, async () => "from db", text)).toBe("from db");
+    await cache.invalidate("k");
+    await cache.close();
+  });
+});

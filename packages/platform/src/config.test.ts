@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, commonConfigProperties, loadConfig, type CommonConfig } from "./config.js";
+
+interface TestConfig extends CommonConfig {
+  PORT: number;
+}
+const schema = {
+  type: "object",
+  properties: { ...commonConfigProperties, PORT: { type: "integer", minimum: 1, maximum: 65535, default: 8080 } },
+  required: ["PORT", "LOG_LEVEL", "DATA_DIR"],
+} as never;
+
+describe("loadConfig", () => {
+  it("fills defaults and coerces numbers", () => {
+    expect(loadConfig<TestConfig>(schema, {})).toMatchObject({ PORT: 8080, LOG_LEVEL: "info", DATA_DIR: "./.data" });
+    expect(loadConfig<TestConfig>(schema, { PORT: "9000" }).PORT).toBe(9000);
+  });
+
+  it.each([
+    [{ PORT: "eighty" }, /PORT must be integer \(got "eighty"\)/],
+    [{ PORT: "70000" }, /PORT must be <= 65535/],
+    [{ DATABASE_URL: "mysql://x" }, /DATABASE_URL must match pattern/],
+    [{ LOG_LEVEL: "loud" }, /LOG_LEVEL must be equal to one of the allowed values/],
+  ])("fails fast naming the bad variable: %j", (env, message) => {
+    expect(() => loadConfig<TestConfig>(schema, env)).toThrow(ConfigError);
+    expect(() => loadConfig<TestConfig>(schema, env)).toThrow(message);
+  });
+});

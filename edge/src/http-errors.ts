@@ -18,7 +18,7 @@ const HTTP_STATUS: Partial<Record<status, number>> = {
   [status.DEADLINE_EXCEEDED]: 504,
 };
 
-export const httpStatusOf = (code: status) => HTTP_STATUS[code] ?? 500;
+export const httpStatusOf = (err: DomainError) => (err instanceof EdgeError && err.httpStatus) || (HTTP_STATUS[err.code] ?? 500);
 
 /** Seed 000's error body: the same shape for every failed REST call. */
 export interface ErrorBody {
@@ -49,6 +49,8 @@ export class EdgeError extends DomainError {
     readonly code: status,
     message: string,
     violation?: FieldViolation,
+    /** When HTTP has a more precise status than the code's usual one (405, 413, 415). */
+    readonly httpStatus?: number,
   ) {
     super(message, violation);
   }

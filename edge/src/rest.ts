@@ -1,0 +1,76 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { DescMethod, Message } from "@bufbuild/protobuf";
+import { status } from "@grpc/grpc-js";
+import { EdgeError } from "./http-errors.js";
+import { TranscodeError, buildRequest, parseJsonBody, renderResponse, type HttpBinding } from "./transcode/index.js";
+import type { ForwardContext, Upstreams } from "./upstream.js";
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** What a matched REST request needs: the method, its rule and the path variables. */
+export interface RestCall {
+  method: DescMethod;
+  rule: HttpBinding;
+  pathVars: Record<string, string>;
+  query: URLSearchParams;
+}
+
+/**
+ * Serves one REST call: JSON body → input message (per the google.api.http rule) → upstream
+ * gRPC call → output message → JSON. Server-streaming methods answer newline-delimited JSON.
+ * Errors are thrown as DomainErrors for the caller to render.
+ */
+export async function serveRest(req: IncomingMessage, res: ServerResponse, call: RestCall, upstreams: Upstreams, ctx: ForwardContext) {
+  const body = await readJsonBody(req);
+  let request: Message;
+  try {
+    request = buildRequest(call.method, call.rule, call.pathVars, call.query, body);
+  } catch (err) {
+    throw asEdgeError(err);
+  }
+  if (call.method.methodKind === "server_streaming") {
+    const stream = upstreams.serverStream(call.method, request, ctx)[Symbol.asyncIterator]();
+    const first = await stream.next(); // errors before the first message still get a proper status
+    res.writeHead(200, { "content-type": "application/x-ndjson; charset=utf-8" });
+    for (let next = first; !next.done; next = await stream.next()) {
+      res.write(`${JSON.stringify(renderResponse(call.method, call.rule, next.value))}\n`);
+    }
+    res.end();
+    return;
+  }
+  const response = await upstreams.unary(call.method, request, ctx);
+  const json = JSON.stringify(renderResponse(call.method, call.rule, response));
+  res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(json) });
+  res.end(json);
+}
+
+/** The request body as parsed JSON, or undefined when there is none. */
+async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new EdgeError(status.INVALID_ARGUMENT, `request body is larger than ${MAX_BODY_BYTES} bytes`, { field: "body", constraint: "max_size" }, 413);
+    chunks.push(chunk);
+  }
+  if (size === 0) return undefined;
+  const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+  if (type !== "" && type !== "application/json" && !type.endsWith("+json")) {
+    const violation = { field: "content-type", value: type, constraint: "media_type" };
+    throw new EdgeError(status.INVALID_ARGUMENT, `content-type must be application/json, not ${type}`, violation, 415);
+  }
+  try {
+    return parseJsonBody(Buffer.concat(chunks));
+  } catch (err) {
+    throw asEdgeError(err);
+  }
+}
+
+function asEdgeError(err: unknown): unknown {
+  if (!(err instanceof TranscodeError)) return err;
+  return new EdgeError(status.INVALID_ARGUMENT, err.message, {
+    field: err.field ?? "body",
+    ...(err.value === undefined ? {} : { value: err.value }),
+    constraint: err.constraint,
+  });
+}

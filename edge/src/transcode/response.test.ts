@@ -24,13 +24,18 @@ describe("renderResponse", () => {
       id: "w1",
       code: "AMS-1",
       name: "Amsterdam",
+      priority: 0,
       createTime: "2024-01-31T12:00:00Z",
     });
   });
 
-  it("renders the whole message without response_body, omitting defaults", () => {
+  it("renders the whole message without response_body, with implicit defaults but not unset optionals", () => {
     const res = create(ListWarehousesResponseSchema, { warehouses: [{ id: "w1", active: false }], nextPageToken: "" });
-    expect(renderResponse(listWarehouses, listRule!, res)).toEqual({ warehouses: [{ id: "w1", active: false }] });
+    expect(renderResponse(listWarehouses, listRule!, res)).toEqual({
+      warehouses: [{ id: "w1", code: "", name: "", priority: 0, active: false }],
+      nextPageToken: "",
+    });
+    expect(renderResponse(listWarehouses, listRule!, create(ListWarehousesResponseSchema))).toEqual({ warehouses: [], nextPageToken: "" });
   });
 
   it("answers an unset response_body message with {}", () => {
@@ -40,7 +45,7 @@ describe("renderResponse", () => {
   it("renders 64-bit integers as strings and enums by name", () => {
     const getItem = ItemService.method["getItem"]!;
     const item = create(getItem.output, { quantity: 5n, kind: 2, serial: 18446744073709551615n });
-    expect(renderResponse(getItem, httpBindings(getItem)[0]!, item)).toEqual({ quantity: "5", kind: "KIND_PALLET", serial: "18446744073709551615" });
+    expect(renderResponse(getItem, httpBindings(getItem)[0]!, item)).toMatchObject({ quantity: "5", kind: "KIND_PALLET", serial: "18446744073709551615" });
   });
 
   it("refuses a message of another type", () => {

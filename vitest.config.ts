@@ -11,6 +11,7 @@ export default defineConfig({
   test: {
     projects: [
       project("platform", "packages/platform"),
+      project("api", "packages/api"),
       project("cluster", "packages/cluster"),
       project("warehouse", "services/warehouse"),
       project("inventory", "services/inventory"),

@@ -1,5 +1,5 @@
 import { create, createFileRegistry, fromBinary, type FileRegistry } from "@bufbuild/protobuf";
-import { FileDescriptorProtoSchema, type FileDescriptorProto } from "@bufbuild/protobuf/wkt";
+import { FileDescriptorProtoSchema, FileDescriptorSetSchema, type FileDescriptorProto } from "@bufbuild/protobuf/wkt";
 import * as grpc from "@grpc/grpc-js";
 import {
   ServerReflection,
@@ -60,7 +60,17 @@ export class ReflectionClient {
     for (let missing = missingImports(byName); missing.length; missing = missingImports(byName)) {
       for (const name of missing) add(await this.files({ case: "fileByFilename", value: name }));
     }
-    return createFileRegistry(root, (name) => byName.get(name));
+    // Files go into the registry after their imports (createFileRegistry's resolver form can
+    // add a file before an import it shares with a sibling).
+    const ordered: FileDescriptorProto[] = [];
+    const visit = (name: string) => {
+      const file = byName.get(name);
+      if (!file || ordered.includes(file)) return;
+      file.dependency.forEach(visit);
+      ordered.push(file);
+    };
+    visit(root.name);
+    return createFileRegistry(create(FileDescriptorSetSchema, { file: ordered }));
   }
 
   close() {

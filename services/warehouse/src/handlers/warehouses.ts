@@ -45,11 +45,13 @@ export function warehouseHandlers({ db, cache, stock }: WarehouseDeps) {
   const updateWarehouseHandler: Impl["updateWarehouse"] = async ({ warehouse: w, updateMask }) => {
     if (!w) throw invalid("warehouse", "required", "warehouse is required");
     const id = checkId("warehouse.id", w.id);
-    const fields = fieldsToUpdate(updateMask?.paths, {
-      mutable: ["name", "address", "priority", "active"],
-      nested: ["address"],
-      present: (f) => (f === "name" ? w.name !== "" : f === "address" ? w.address !== undefined : f === "priority" ? w.priority !== 0 : w.active !== undefined),
-    });
+    const present: Record<string, boolean> = {
+      name: w.name !== "",
+      address: w.address !== undefined,
+      priority: w.priority !== 0,
+      active: w.active !== undefined,
+    };
+    const fields = fieldsToUpdate(updateMask?.paths, { mutable: Object.keys(present), nested: ["address"], present: (f) => present[f] ?? false });
     if (fields.length === 0) throw invalid("update_mask", "required", "nothing to update: name a field in update_mask or give it a value");
     const changes: WarehouseChanges = {};
     const address = w.address ?? EMPTY_ADDRESS;

@@ -18,6 +18,7 @@ export default defineConfig({
       project("reservation", "services/reservation"),
       project("user", "services/user"),
       project("edge", "edge"),
+      project("infra", "infra-pulumi"),
     ],
   },
 });

@@ -1,0 +1,107 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { postgresPort, redisPort } from "./security.js";
+
+export interface DataStoresArgs {
+  subnetIds: pulumi.Input<string>[];
+  databaseSecurityGroupId: pulumi.Input<string>;
+  cacheSecurityGroupId: pulumi.Input<string>;
+  database: { instanceClass: string; allocatedStorageGb: number; multiAz: boolean };
+  cache: { nodeType: string; nodes: number };
+  /** Production data survives a `pulumi destroy` by mistake: deletion protection, final snapshot, backups. */
+  keepData: boolean;
+}
+
+const databaseName = "inventory";
+const databaseUser = "inventory";
+
+/**
+ * Postgres 16 and Redis in the database subnets. Their credentials are generated here and handed to the
+ * tasks only as Secrets Manager secrets holding the full `DATABASE_URL` and `REDIS_URL`.
+ */
+export class DataStores extends pulumi.ComponentResource {
+  readonly databaseUrlSecretArn: pulumi.Output<string>;
+  readonly redisUrlSecretArn: pulumi.Output<string>;
+  readonly databaseAddress: pulumi.Output<string>;
+
+  constructor(name: string, args: DataStoresArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("inventory:platform:DataStores", name, {}, opts);
+    const child = { parent: this };
+
+    // Letters and digits only, so the values need no escaping inside a URL.
+    const databasePassword = new random.RandomPassword(`${name}-database-password`, { length: 40, special: false }, child);
+    const cacheAuthToken = new random.RandomPassword(`${name}-cache-auth-token`, { length: 64, special: false }, child);
+
+    const databaseSubnets = new aws.rds.SubnetGroup(`${name}-database`, { subnetIds: args.subnetIds }, child);
+    const database = new aws.rds.Instance(`${name}-postgres`, {
+      engine: "postgres",
+      engineVersion: "16",
+      instanceClass: args.database.instanceClass,
+      allocatedStorage: args.database.allocatedStorageGb,
+      maxAllocatedStorage: args.database.allocatedStorageGb * 4,
+      storageType: "gp3",
+      storageEncrypted: true,
+      multiAz: args.database.multiAz,
+      dbName: databaseName,
+      username: databaseUser,
+      password: databasePassword.result,
+      port: postgresPort,
+      dbSubnetGroupName: databaseSubnets.name,
+      vpcSecurityGroupIds: [args.databaseSecurityGroupId],
+      publiclyAccessible: false,
+      backupRetentionPeriod: args.keepData ? 14 : 1,
+      deletionProtection: args.keepData,
+      skipFinalSnapshot: !args.keepData,
+      finalSnapshotIdentifier: args.keepData ? `${name}-postgres-final` : undefined,
+      copyTagsToSnapshot: true,
+      autoMinorVersionUpgrade: true,
+      applyImmediately: !args.keepData,
+    }, child);
+    this.databaseAddress = database.address;
+
+    const cacheSubnets = new aws.elasticache.SubnetGroup(`${name}-cache`, { subnetIds: args.subnetIds }, child);
+    const failover = args.cache.nodes > 1;
+    const cache = new aws.elasticache.ReplicationGroup(`${name}-redis`, {
+      description: "Caches, token revocation, rate limits and event streams of the inventory platform",
+      engine: "redis",
+      engineVersion: "7.1",
+      nodeType: args.cache.nodeType,
+      numCacheClusters: args.cache.nodes,
+      automaticFailoverEnabled: failover,
+      multiAzEnabled: failover,
+      port: redisPort,
+      subnetGroupName: cacheSubnets.name,
+      securityGroupIds: [args.cacheSecurityGroupId],
+      atRestEncryptionEnabled: true,
+      // An AUTH token requires TLS, hence rediss:// below.
+      transitEncryptionEnabled: true,
+      authToken: cacheAuthToken.result,
+      snapshotRetentionLimit: args.keepData ? 7 : 0,
+      applyImmediately: !args.keepData,
+    }, child);
+
+    // RDS for Postgres 15+ forces TLS; postgres.js verifies nothing with `require`, which still encrypts.
+    const databaseUrl = pulumi.interpolate`postgres://${databaseUser}:${databasePassword.result}@${database.address}:${database.port}/${databaseName}?sslmode=require`;
+    const redisUrl = pulumi.interpolate`rediss://:${cacheAuthToken.result}@${cache.primaryEndpointAddress}:${redisPort}`;
+    this.databaseUrlSecretArn = this.storeSecret(`${name}-database-url`, "DATABASE_URL of the services", databaseUrl, args.keepData);
+    this.redisUrlSecretArn = this.storeSecret(`${name}-redis-url`, "REDIS_URL of the services and the edge", redisUrl, args.keepData);
+
+    this.registerOutputs({
+      databaseUrlSecretArn: this.databaseUrlSecretArn,
+      redisUrlSecretArn: this.redisUrlSecretArn,
+      databaseAddress: this.databaseAddress,
+    });
+  }
+
+  private storeSecret(name: string, description: string, value: pulumi.Output<string>, keepData: boolean): pulumi.Output<string> {
+    const secret = new aws.secretsmanager.Secret(name, {
+      description,
+      // Without a recovery window a destroyed dev stack can be created again at once under the same name.
+      recoveryWindowInDays: keepData ? 30 : 0,
+    }, { parent: this });
+    const version = new aws.secretsmanager.SecretVersion(name, { secretId: secret.id, secretString: pulumi.secret(value) }, { parent: this });
+    // The version's ARN is the secret's, but taking it from the version makes tasks wait until a value exists.
+    return version.arn;
+  }
+}

@@ -1,0 +1,113 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { FargateService } from "./fargate.js";
+import { edgeProcess, grpcTargets } from "./processes.js";
+import type { ProcessPlacement } from "./service.js";
+
+export const readinessPath = "/readyz";
+
+export interface EdgeArgs extends ProcessPlacement {
+  vpcId: pulumi.Input<string>;
+  publicSubnetIds: pulumi.Input<string>[];
+  loadBalancerSecurityGroupId: pulumi.Input<string>;
+  securityGroupId: pulumi.Input<string>;
+  redisUrlSecretArn: pulumi.Input<string>;
+  /** With a certificate the load balancer serves HTTPS on 443 and redirects 80 to it. */
+  certificateArn: string | undefined;
+  /** Production keeps its load balancer (and so its DNS name) against an accidental delete. */
+  protectLoadBalancer: boolean;
+}
+
+/**
+ * The public way in: an internet-facing ALB forwarding to the edge tasks (REST, Connect, gRPC-Web on HTTP/1.1),
+ * which forward to the gRPC services through Cloud Map names.
+ */
+export class Edge extends pulumi.ComponentResource {
+  readonly url: pulumi.Output<string>;
+
+  constructor(name: string, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("inventory:platform:Edge", name, {}, opts);
+    const child = { parent: this };
+
+    const loadBalancer = new aws.lb.LoadBalancer(name, {
+      loadBalancerType: "application",
+      internal: false,
+      subnets: args.publicSubnetIds,
+      securityGroups: [args.loadBalancerSecurityGroupId],
+      dropInvalidHeaderFields: true,
+      enableDeletionProtection: args.protectLoadBalancer,
+    }, child);
+
+    const targets = new aws.lb.TargetGroup(name, {
+      targetType: "ip",
+      vpcId: args.vpcId,
+      port: edgeProcess.httpPort,
+      protocol: "HTTP",
+      // /readyz fails while the edge cannot reach its upstreams, so traffic only goes to tasks that can serve it.
+      healthCheck: {
+        path: readinessPath,
+        port: "traffic-port",
+        protocol: "HTTP",
+        matcher: "200",
+        interval: 15,
+        timeout: 5,
+        healthyThreshold: 2,
+        unhealthyThreshold: 3,
+      },
+      // Matches the container's 30 s stop timeout: connections drain before the task is killed.
+      deregistrationDelay: 30,
+    }, child);
+
+    const forward = [{ type: "forward", targetGroupArn: targets.arn }];
+    const listener = args.certificateArn
+      ? this.httpsListeners(name, loadBalancer, args.certificateArn, forward)
+      : new aws.lb.Listener(`${name}-http`, { loadBalancerArn: loadBalancer.arn, port: 80, protocol: "HTTP", defaultActions: forward }, child);
+    const scheme = args.certificateArn ? "https" : "http";
+    this.url = pulumi.interpolate`${scheme}://${loadBalancer.dnsName}`;
+
+    new FargateService(edgeProcess.name, {
+      ...args,
+      processName: edgeProcess.name,
+      container: {
+        command: edgeProcess.command,
+        port: edgeProcess.httpPort,
+        environment: {
+          HTTP_HOST: "0.0.0.0",
+          HTTP_PORT: String(edgeProcess.httpPort),
+          LOG_LEVEL: args.logLevel,
+          ...Object.fromEntries(grpcTargets(args.serviceDomain).map((t) => [t.name, t.value])),
+        },
+        secrets: { REDIS_URL: args.redisUrlSecretArn },
+        healthCheck: [
+          "CMD", "node", "-e",
+          `fetch('http://127.0.0.1:${edgeProcess.httpPort}${readinessPath}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`,
+        ],
+      },
+      loadBalancer: { targetGroupArn: targets.arn, listener },
+    }, child);
+
+    this.registerOutputs({ url: this.url });
+  }
+
+  private httpsListeners(
+    name: string,
+    loadBalancer: aws.lb.LoadBalancer,
+    certificateArn: string,
+    forward: aws.types.input.lb.ListenerDefaultAction[],
+  ): aws.lb.Listener {
+    new aws.lb.Listener(`${name}-http`, {
+      loadBalancerArn: loadBalancer.arn,
+      port: 80,
+      protocol: "HTTP",
+      defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }],
+    }, { parent: this });
+    return new aws.lb.Listener(`${name}-https`, {
+      loadBalancerArn: loadBalancer.arn,
+      port: 443,
+      protocol: "HTTPS",
+      certificateArn,
+      sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+      defaultActions: forward,
+    }, { parent: this });
+  }
+}

@@ -1,0 +1,68 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ComputeCluster } from "./cluster.js";
+import { loadPlatformSettings } from "./config.js";
+import { DataStores } from "./data.js";
+import { Edge } from "./edge.js";
+import { Network } from "./network.js";
+import { serviceProcesses } from "./processes.js";
+import { SecurityGroups } from "./security.js";
+import { GrpcService, type ProcessPlacement } from "./service.js";
+import { platformTags, tagTaggableResources } from "./tags.js";
+
+const settings = loadPlatformSettings();
+const prod = settings.environment === "prod";
+const prefix = `inventory-${settings.environment}`;
+pulumi.runtime.registerStackTransformation(tagTaggableResources(platformTags(settings.environment)));
+
+const network = new Network(prefix, { natGatewayPerZone: settings.natGatewayPerZone });
+const firewall = new SecurityGroups(prefix, { vpcId: network.vpcId });
+const data = new DataStores(prefix, {
+  subnetIds: network.databaseSubnetIds,
+  databaseSecurityGroupId: firewall.database.id,
+  cacheSecurityGroupId: firewall.cache.id,
+  database: settings.database,
+  cache: settings.cache,
+  keepData: prod,
+});
+const cluster = new ComputeCluster(prefix, { vpcId: network.vpcId, serviceDomain: settings.serviceDomain });
+
+const placement: ProcessPlacement = {
+  image: settings.image,
+  cpu: settings.tasks.cpu,
+  memory: settings.tasks.memory,
+  tasks: { min: settings.tasks.min, max: settings.tasks.max },
+  clusterArn: cluster.clusterArn,
+  clusterName: cluster.clusterName,
+  namespaceId: cluster.namespaceId,
+  serviceDomain: cluster.serviceDomain,
+  subnetIds: network.privateSubnetIds,
+  namePrefix: prefix,
+  logRetentionDays: settings.logRetentionDays,
+  logLevel: settings.logLevel,
+};
+
+for (const process of serviceProcesses) {
+  new GrpcService(process.name, {
+    ...placement,
+    process,
+    securityGroupId: firewall.services[process.name].id,
+    databaseUrlSecretArn: data.databaseUrlSecretArn,
+    redisUrlSecretArn: data.redisUrlSecretArn,
+  });
+}
+
+const edge = new Edge(`${prefix}-edge`, {
+  ...placement,
+  vpcId: network.vpcId,
+  publicSubnetIds: network.publicSubnetIds,
+  loadBalancerSecurityGroupId: firewall.loadBalancer.id,
+  securityGroupId: firewall.edge.id,
+  redisUrlSecretArn: data.redisUrlSecretArn,
+  certificateArn: settings.certificateArn,
+  protectLoadBalancer: prod,
+});
+
+export const url = edge.url;
+export const clusterName = cluster.clusterName;
+export const serviceDomain = cluster.serviceDomain;
+export const databaseAddress = data.databaseAddress;

@@ -1,0 +1,118 @@
+import { readFileSync } from "node:fs";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+
+/**
+ * Runs Pulumi code against `pulumi.runtime.setMocks` instead of the engine and AWS, recording every resource
+ * the code registers with the inputs it passed. No CLI, no credentials, no network.
+ */
+
+export const project = "inventory-platform";
+export const region = "eu-central-1";
+export const zones = ["eu-central-1a", "eu-central-1b", "eu-central-1c"];
+
+export interface CreatedResource {
+  readonly type: string;
+  readonly name: string;
+  readonly id: string;
+  readonly arn: string;
+  // Inputs arrive as plain deserialized JSON of whatever shape the resource takes.
+  readonly inputs: Record<string, any>;
+}
+
+export class MockCloud {
+  readonly resources: CreatedResource[] = [];
+
+  ofType(type: string): CreatedResource[] {
+    return this.resources.filter((r) => r.type === type);
+  }
+
+  named(type: string, name: string): CreatedResource {
+    const found = this.ofType(type).find((r) => r.name === name);
+    if (!found) throw new Error(`no ${type} named ${name}; have ${this.ofType(type).map((r) => r.name).join(", ")}`);
+    return found;
+  }
+
+  /** The resource whose id or ARN another resource's input refers to. */
+  referredTo(reference: string): CreatedResource {
+    const found = this.resources.find((r) => r.id === reference || r.arn === reference);
+    if (!found) throw new Error(`nothing has id or ARN ${reference}`);
+    return found;
+  }
+
+  /** Values the mocks made up for generated secrets: none of them may appear in plain text anywhere else. */
+  generatedSecrets(): string[] {
+    return this.ofType("random:index/randomPassword:RandomPassword").map((r) => generatedPassword(r.name));
+  }
+}
+
+const generatedPassword = (name: string) => `generated0${name.replace(/[^a-zA-Z0-9]/g, "0")}`;
+
+/** The outputs AWS would compute that the program reads back. */
+function computedOutputs(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
+  switch (type) {
+    case "random:index/randomPassword:RandomPassword":
+      return { result: generatedPassword(name) };
+    case "aws:rds/instance:Instance":
+      return { address: `${name}.rds.amazonaws.test`, port: inputs["port"] ?? 5432 };
+    case "aws:elasticache/replicationGroup:ReplicationGroup":
+      return { primaryEndpointAddress: `master.${name}.cache.amazonaws.test` };
+    case "aws:lb/loadBalancer:LoadBalancer":
+      return { dnsName: `${name}.${region}.elb.amazonaws.test` };
+    default:
+      return {};
+  }
+}
+
+/** Installs the mocks with `config` as the stack configuration. Import the code under test after this. */
+export async function startMockCloud(config: Record<string, string>, stack = "test"): Promise<MockCloud> {
+  const cloud = new MockCloud();
+  pulumi.runtime.setAllConfig(config);
+  await pulumi.runtime.setMocks({
+    newResource({ type, name, inputs }) {
+      const className = type.split(":").pop() ?? type;
+      const id = `${className}-${name}`;
+      const arn = `arn:aws:mock:${region}:123456789012:${className}/${name}`;
+      cloud.resources.push({ type, name, id, arn, inputs });
+      return { id, state: { arn, name: inputs.name ?? name, ...inputs, ...computedOutputs(type, name, inputs) } };
+    },
+    call({ token }) {
+      switch (token) {
+        case "aws:index/getAvailabilityZones:getAvailabilityZones":
+          return { names: zones, zoneIds: zones.map((_, i) => `euc1-az${i + 1}`) };
+        case "aws:index/getRegion:getRegion":
+          return { name: region, region };
+        default:
+          throw new Error(`no mock for ${token}`);
+      }
+    },
+  }, project, stack, false);
+  return cloud;
+}
+
+/** Waits until every resource registration the code started has reached the mocks. */
+export async function settled(): Promise<void> {
+  await pulumi.runtime.disconnect();
+}
+
+/** A stack's configuration as the CLI would pass it: `Pulumi.<stack>.yaml`, plus values set by hand. */
+export function stackConfig(stack: "dev" | "prod", overrides: Record<string, string> = {}): Record<string, string> {
+  const file = new URL(`../../Pulumi.${stack}.yaml`, import.meta.url);
+  const { config } = parse(readFileSync(file, "utf8")) as { config: Record<string, unknown> };
+  const values = Object.entries(config).map(([key, value]) =>
+    [key, typeof value === "object" ? JSON.stringify(value) : String(value)]);
+  return { ...Object.fromEntries(values), ...overrides };
+}
+
+/** Runs the whole program (`src/index.ts`) for a stack, as `pulumi up` would, and returns what it created. */
+export async function runProgram(
+  stack: "dev" | "prod",
+  overrides: Record<string, string> = {},
+): Promise<{ cloud: MockCloud; outputs: Record<string, unknown> }> {
+  const cloud = await startMockCloud(stackConfig(stack, { [`${project}:image`]: testImage, ...overrides }), stack);
+  const outputs = await pulumi.runtime.runInPulumiStack(async () => ({ ...(await import("../index.js")) }));
+  await settled();
+  return { cloud, outputs: outputs ?? {} };
+}
+
+export const testImage = `123456789012.dkr.ecr.${region}.amazonaws.com/inventory-platform:test`;

@@ -1,4 +1,4 @@
-import { processOf, publicServices, type ProcessName } from "@inv/api";
+import { DEFAULT_GRPC_PORTS, DEFAULT_HTTP_PORT, processOf, publicServices, type ProcessName } from "@inv/api";
 import { commonConfigProperties, createLogger, loadConfig, onShutdownSignal, type CommonConfig } from "@inv/platform";
 import { startEdge } from "./index.js";
 
@@ -19,14 +19,14 @@ const config = loadConfig<EdgeConfig>({
   type: "object",
   properties: {
     ...commonConfigProperties,
-    HTTP_PORT: { type: "integer", minimum: 0, maximum: 65535, default: 8080 },
+    HTTP_PORT: { type: "integer", minimum: 0, maximum: 65535, default: DEFAULT_HTTP_PORT },
     HTTP_HOST: { type: "string", minLength: 1, default: "0.0.0.0" },
     CORS_ALLOWED_ORIGINS: { type: "string", default: "*" },
     UPSTREAM_DEADLINE_MS: { type: "integer", minimum: 100, maximum: 300_000, default: 10_000 },
-    WAREHOUSE_GRPC_TARGET: target("warehouse", 50051),
-    INVENTORY_GRPC_TARGET: target("inventory", 50052),
-    RESERVATION_GRPC_TARGET: target("reservation", 50053),
-    USER_GRPC_TARGET: target("user", 50054),
+    WAREHOUSE_GRPC_TARGET: target("warehouse", DEFAULT_GRPC_PORTS.warehouse),
+    INVENTORY_GRPC_TARGET: target("inventory", DEFAULT_GRPC_PORTS.inventory),
+    RESERVATION_GRPC_TARGET: target("reservation", DEFAULT_GRPC_PORTS.reservation),
+    USER_GRPC_TARGET: target("user", DEFAULT_GRPC_PORTS.user),
   },
   required: ["HTTP_PORT", "HTTP_HOST"],
 } as never);

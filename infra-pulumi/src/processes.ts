@@ -1,9 +1,10 @@
+import { DEFAULT_GRPC_PORTS, DEFAULT_HTTP_PORT, type ProcessName } from "@inv/api/processes";
+
 /**
- * The service processes of the platform as the image runs them: the same names, entry points and gRPC ports
- * as `packages/api` (`serviceProcesses`) and `compose.yaml`. Kept here, not imported, so that deploying needs
- * no generated code.
+ * The service processes of the platform as the image runs them: the names and gRPC ports of
+ * `@inv/api/processes` (which needs no generated code), and the entry points `compose.yaml` uses.
  */
-export type ProcessName = "warehouse" | "inventory" | "reservation" | "user";
+export type { ProcessName };
 
 export interface ServiceProcess {
   readonly name: ProcessName;
@@ -13,16 +14,15 @@ export interface ServiceProcess {
 
 const entryPoint = (name: ProcessName) => ["node", "--import", "tsx", `services/${name}/src/main.ts`];
 
-export const serviceProcesses: readonly ServiceProcess[] = [
-  { name: "warehouse", grpcPort: 50051, command: entryPoint("warehouse") },
-  { name: "inventory", grpcPort: 50052, command: entryPoint("inventory") },
-  { name: "reservation", grpcPort: 50053, command: entryPoint("reservation") },
-  { name: "user", grpcPort: 50054, command: entryPoint("user") },
-];
+export const serviceProcesses: readonly ServiceProcess[] = (Object.keys(DEFAULT_GRPC_PORTS) as ProcessName[]).map((name) => ({
+  name,
+  grpcPort: DEFAULT_GRPC_PORTS[name],
+  command: entryPoint(name),
+}));
 
 export const edgeProcess = {
   name: "edge",
-  httpPort: 8080,
+  httpPort: DEFAULT_HTTP_PORT,
   command: ["node", "--import", "tsx", "edge/src/main.ts"],
 } as const;
 

@@ -8,7 +8,9 @@ import { ReservationService } from "@inv/gen/reservation/v1/reservation_pb";
 import { UserService } from "@inv/gen/user/v1/user_pb";
 import { WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
 
-export type ProcessName = "warehouse" | "inventory" | "reservation" | "user";
+import { DEFAULT_GRPC_PORTS, type ProcessName } from "./processes.js";
+
+export { DEFAULT_GRPC_PORTS, DEFAULT_HTTP_PORT, type ProcessName } from "./processes.js";
 
 /** One service process: the gRPC services it serves and where it listens unless told otherwise. */
 export interface ServiceProcess {
@@ -19,10 +21,10 @@ export interface ServiceProcess {
 
 /** Every service process of the platform. The edge forwards to these; `npm start` runs them all. */
 export const serviceProcesses: readonly ServiceProcess[] = [
-  { name: "warehouse", defaultPort: 50051, services: [WarehouseService] },
-  { name: "inventory", defaultPort: 50052, services: [ItemService, StockService, HoldService, TrackedUnitService, ReportService] },
-  { name: "reservation", defaultPort: 50053, services: [ReservationService] },
-  { name: "user", defaultPort: 50054, services: [UserService] },
+  { name: "warehouse", defaultPort: DEFAULT_GRPC_PORTS.warehouse, services: [WarehouseService] },
+  { name: "inventory", defaultPort: DEFAULT_GRPC_PORTS.inventory, services: [ItemService, StockService, HoldService, TrackedUnitService, ReportService] },
+  { name: "reservation", defaultPort: DEFAULT_GRPC_PORTS.reservation, services: [ReservationService] },
+  { name: "user", defaultPort: DEFAULT_GRPC_PORTS.user, services: [UserService] },
 ];
 
 /** Every public service, in catalog order. */

@@ -1,4 +1,4 @@
-import { serviceProcesses, type ProcessName } from "@inv/api";
+import { DEFAULT_GRPC_PORTS, DEFAULT_HTTP_PORT, serviceProcesses, type ProcessName } from "@inv/api";
 import { commonConfigProperties, createLogger, loadConfig, onShutdownSignal, type CommonConfig } from "@inv/platform";
 import { startCluster } from "./index.js";
 
@@ -17,11 +17,11 @@ const config = loadConfig<ClusterConfig>({
   properties: {
     ...commonConfigProperties,
     HOST: { type: "string", minLength: 1, default: "127.0.0.1" },
-    HTTP_PORT: port(8080),
-    WAREHOUSE_GRPC_PORT: port(50051),
-    INVENTORY_GRPC_PORT: port(50052),
-    RESERVATION_GRPC_PORT: port(50053),
-    USER_GRPC_PORT: port(50054),
+    HTTP_PORT: port(DEFAULT_HTTP_PORT),
+    WAREHOUSE_GRPC_PORT: port(DEFAULT_GRPC_PORTS.warehouse),
+    INVENTORY_GRPC_PORT: port(DEFAULT_GRPC_PORTS.inventory),
+    RESERVATION_GRPC_PORT: port(DEFAULT_GRPC_PORTS.reservation),
+    USER_GRPC_PORT: port(DEFAULT_GRPC_PORTS.user),
   },
   required: ["HOST", "HTTP_PORT"],
 } as never);

@@ -1,9 +1,10 @@
 import { fileURLToPath } from "node:url";
+import { DEFAULT_GRPC_PORTS } from "@inv/api/processes";
 import type { ServiceDefinitionOptions } from "@inv/platform";
 import { warehouseService } from "./handlers/index.js";
 import { noStockYet } from "./stock-probe.js";
 
-export const WAREHOUSE_DEFAULT_PORT = 50051;
+export const WAREHOUSE_DEFAULT_PORT = DEFAULT_GRPC_PORTS.warehouse;
 
 /** The warehouse service: warehouses, location types and location trees, in schema "warehouse". */
 export const warehouseServiceDefinition: ServiceDefinitionOptions = {

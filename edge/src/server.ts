@@ -5,6 +5,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { status } from "@grpc/grpc-js";
 import type { DomainError, Logger } from "@inv/platform";
 import { connectRoutes } from "./connect-routes.js";
+import { serveDocs } from "./docs.js";
 import { applyCors, type CorsPolicy } from "./cors.js";
 import { EdgeError, asDomainError, errorBody, httpStatusOf } from "./http-errors.js";
 import { serveRest } from "./rest.js";
@@ -63,6 +64,7 @@ export function createEdgeHandler(opts: EdgeHandlerOptions) {
         res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
         return void res.end(openapiJson);
       }
+      if (req.method === "GET" && url.pathname.startsWith("/docs") && (await serveDocs(url.pathname, res))) return;
       const match = routes.match(req.method ?? "GET", url.pathname);
       if (match.kind === "match") {
         const controller = new AbortController();

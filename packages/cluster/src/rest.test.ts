@@ -129,6 +129,16 @@ describe("REST over the whole cluster", () => {
     expect(Object.keys(doc["paths"])).toEqual(expect.arrayContaining(["/v1/warehouses", "/v1/warehouses/{id}", "/v1/reservations/{id}:confirm"]));
   });
 
+  it("serves the API reference page at /docs over /openapi.json", async () => {
+    const page = await fetch(`${cluster.baseUrl}/docs`);
+    expect(page.headers.get("content-type")).toContain("text/html");
+    expect(await page.text()).toContain('url: "/openapi.json"');
+    const bundle = await fetch(`${cluster.baseUrl}/docs/swagger-ui-bundle.js`);
+    expect(bundle.status).toBe(200);
+    expect(bundle.headers.get("content-type")).toContain("javascript");
+    expect((await fetch(`${cluster.baseUrl}/docs/../package.json`)).status).toBe(404);
+  });
+
   it("every REST route in /openapi.json refuses bad input with 400 and the error body", async () => {
     const doc = (await call("GET", "/openapi.json")).body!;
     let routes = 0;

@@ -40,16 +40,16 @@ export interface RunningCluster {
 export async function startCluster(settings: ClusterSettings): Promise<RunningCluster> {
   const services: RunningService[] = [];
   try {
-    for (const process of serviceProcesses) {
+    for (const entry of serviceProcesses) {
       services.push(
-        await startService(definitions[process.name], {
-          port: settings.grpcPorts[process.name],
+        await startService(definitions[entry.name], {
+          port: settings.grpcPorts[entry.name],
           host: settings.host,
           databaseUrl: settings.databaseUrl,
           dataDir: settings.dataDir,
           redisUrl: settings.redisUrl,
-          cachePrefix: `${settings.cachePrefix ?? ""}${process.name}`,
-          log: settings.log.child({ service: process.name }),
+          cachePrefix: `${settings.cachePrefix ?? ""}${entry.name}`,
+          log: settings.log.child({ service: entry.name }),
         }),
       );
     }

@@ -1,7 +1,7 @@
 import { serviceProcesses } from "@inv/api";
 import { registration, type ServiceDefinitionOptions } from "@inv/platform";
 
-const process = serviceProcesses.find((p) => p.name === "inventory")!;
+const entry = serviceProcesses.find((p) => p.name === "inventory")!;
 
 /**
  * The inventory service process. Its contracts are final; its handlers come in a later issue, so
@@ -10,7 +10,7 @@ const process = serviceProcesses.find((p) => p.name === "inventory")!;
  */
 export const inventoryServiceDefinition: ServiceDefinitionOptions = {
   name: "inventory",
-  register: () => process.services.map((service) => registration(service, {})),
+  register: () => entry.services.map((service) => registration(service, {})),
 };
 
-export const INVENTORY_DEFAULT_PORT = process.defaultPort;
+export const INVENTORY_DEFAULT_PORT = entry.defaultPort;

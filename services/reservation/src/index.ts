@@ -1,7 +1,7 @@
 import { serviceProcesses } from "@inv/api";
 import { registration, type ServiceDefinitionOptions } from "@inv/platform";
 
-const process = serviceProcesses.find((p) => p.name === "reservation")!;
+const entry = serviceProcesses.find((p) => p.name === "reservation")!;
 
 /**
  * The reservation service process. Its contracts are final; its handlers come in a later issue, so
@@ -10,7 +10,7 @@ const process = serviceProcesses.find((p) => p.name === "reservation")!;
  */
 export const reservationServiceDefinition: ServiceDefinitionOptions = {
   name: "reservation",
-  register: () => process.services.map((service) => registration(service, {})),
+  register: () => entry.services.map((service) => registration(service, {})),
 };
 
-export const RESERVATION_DEFAULT_PORT = process.defaultPort;
+export const RESERVATION_DEFAULT_PORT = entry.defaultPort;

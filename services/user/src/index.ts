@@ -1,7 +1,7 @@
 import { serviceProcesses } from "@inv/api";
 import { registration, type ServiceDefinitionOptions } from "@inv/platform";
 
-const process = serviceProcesses.find((p) => p.name === "user")!;
+const entry = serviceProcesses.find((p) => p.name === "user")!;
 
 /**
  * The user service process. Its contracts are final; its handlers come in a later issue, so
@@ -10,7 +10,7 @@ const process = serviceProcesses.find((p) => p.name === "user")!;
  */
 export const userServiceDefinition: ServiceDefinitionOptions = {
   name: "user",
-  register: () => process.services.map((service) => registration(service, {})),
+  register: () => entry.services.map((service) => registration(service, {})),
 };
 
-export const USER_DEFAULT_PORT = process.defaultPort;
+export const USER_DEFAULT_PORT = entry.defaultPort;

@@ -88,6 +88,11 @@ describe("buildOpenApi", () => {
 
     const update = doc.paths["/v1/warehouses/{warehouse.id}"]!.patch!;
     expect(update.parameters!.map((p) => `${p.in}:${p.name}`)).toEqual(["path:warehouse.id", "query:updateMask"]);
+    // A partial update requires none of the resource's fields, though creating one requires code and name.
+    const patchBody = update.requestBody!.content["application/json"]!.schema;
+    expect(Object.keys(patchBody.properties!)).toEqual(expect.arrayContaining(["name", "priority", "address"]));
+    expect(patchBody.required).toBeUndefined();
+    expect(doc.components.schemas["warehouse.v1.Warehouse"]!.required).toEqual(["code", "name"]);
 
     const search = doc.paths["/v1/warehouses/{warehouse_id}/items"]!.get!;
     const names = search.parameters!.map((p) => p.name);

@@ -172,7 +172,14 @@ class DocumentBuilder {
 
   private requestBody(method: DescMethod, rule: HttpBinding): SchemaObject | undefined {
     if (rule.body === "") return undefined;
-    if (rule.body !== "*") return this.schemas.property(findField(method.input, rule.body)!);
+    if (rule.body !== "*") {
+      const field = findField(method.input, rule.body)!;
+      const schema = this.schemas.property(field);
+      if (!field.message || !isPartialUpdate(method)) return schema;
+      // Only the fields named in the update mask are read, so none of the resource's is required here.
+      const { required: _required, ...partial } = this.schemas.component(field.message);
+      return { ...partial, ...(schema.description !== undefined && { description: schema.description }) };
+    }
     const topLevelBound = new Set(rule.template.variables.filter((v) => !v.fieldPath.includes(".")).map((v) => v.fieldPath));
     if (topLevelBound.size === 0) return this.schemas.message(method.input);
     // The path carries these fields, so the body schema leaves them out.
@@ -217,3 +224,6 @@ export function buildOpenApi(services: readonly DescService[], info: ApiInfo, co
   const schemas = { ...doc.schemas.components, Error: errorSchema };
   return { openapi: "3.1.0", info: { ...info }, tags, paths: doc.paths, components: { schemas } };
 }
+
+/** An Update method in the AIP style: its request carries a google.protobuf.FieldMask. */
+const isPartialUpdate = (method: DescMethod) => method.input.fields.some((f) => f.message?.typeName === "google.protobuf.FieldMask");

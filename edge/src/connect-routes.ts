@@ -1,6 +1,6 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
-import { DomainError, ERROR_DOMAIN } from "@inv/platform";
+import { DomainError, errorInfoOf } from "@inv/platform";
 import { ErrorInfoSchema } from "@inv/gen/google/rpc/error_details_pb";
 import type { Upstreams } from "./upstream.js";
 
@@ -45,18 +45,6 @@ export function connectRoutes(services: readonly DescService[], upstreams: Upstr
 /** gRPC and Connect share status codes; the field violation travels as ErrorInfo details. */
 function toConnectError(err: unknown): ConnectError {
   if (!(err instanceof DomainError)) return new ConnectError("internal error", Code.Internal);
-  const v = err.violation;
-  const details = v
-    ? [
-        {
-          desc: ErrorInfoSchema,
-          value: {
-            reason: v.constraint.toUpperCase(),
-            domain: ERROR_DOMAIN,
-            metadata: { field: v.field, constraint: v.constraint, ...(v.value === undefined ? {} : { value: JSON.stringify(v.value) }) },
-          },
-        },
-      ]
-    : [];
+  const details = err.violation ? [{ desc: ErrorInfoSchema, value: errorInfoOf(err.violation) }] : [];
   return new ConnectError(err.message, err.code as number as Code, undefined, details);
 }

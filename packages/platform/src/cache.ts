@@ -116,13 +116,19 @@ export class MemoryCache implements Cache {
 
   async invalidate(...keys: string[]) {
     for (const key of keys) {
-      this.stamps.set(key, (this.stamps.get(key) ?? 0) + 1);
+      const next = (this.stamps.get(key) ?? 0) + 1;
+      this.stamps.delete(key); // re-insert so the map stays in order of last invalidation
+      this.stamps.set(key, next);
       this.values.delete(key);
     }
+    // Forgetting the oldest stamps keeps memory bounded; a load would have to outlast this many
+    // newer invalidations for a forgotten stamp to let a stale value back in.
+    while (this.stamps.size > this.maxEntries) this.stamps.delete(this.stamps.keys().next().value as string);
   }
 
   async close() {
     this.values.clear();
+    this.stamps.clear();
   }
 }
 

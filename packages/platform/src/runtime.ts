@@ -19,8 +19,8 @@ export interface ServiceSettings {
 }
 
 export interface ServiceResources {
-  /** Present when the service declared a database. */
-  db: Db;
+  /** The service's database; reading it without having declared one is a programming error. */
+  readonly db: Db;
   cache: Cache;
   log: Logger;
 }
@@ -49,7 +49,14 @@ export async function startService(def: ServiceDefinitionOptions, settings: Serv
     : undefined;
   const cache = createCache({ redisUrl: settings.redisUrl, prefix: settings.cachePrefix ?? def.name, log });
   try {
-    const services = def.register({ db: database?.db as Db, cache, log });
+    const services = def.register({
+      get db(): Db {
+        if (!database) throw new Error(`the ${def.name} service declared no database`);
+        return database.db;
+      },
+      cache,
+      log,
+    });
     const server = await startGrpcServer({
       name: def.name,
       host: settings.host,

@@ -1,4 +1,4 @@
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { anyPack, anyUnpack } from "@bufbuild/protobuf/wkt";
 import { Metadata, status, type ServiceError, type StatusObject } from "@grpc/grpc-js";
 import { BadRequestSchema, ErrorInfoSchema } from "@inv/gen/google/rpc/error_details_pb";
@@ -19,16 +19,7 @@ export function toStatus(err: DomainError): Partial<StatusObject> {
   const v = err.violation;
   const details = [];
   if (v) {
-    details.push(
-      anyPack(
-        ErrorInfoSchema,
-        create(ErrorInfoSchema, {
-          reason: v.constraint.toUpperCase(),
-          domain: ERROR_DOMAIN,
-          metadata: { field: v.field, constraint: v.constraint, ...(v.value === undefined ? {} : { value: JSON.stringify(v.value) }) },
-        }),
-      ),
-    );
+    details.push(anyPack(ErrorInfoSchema, create(ErrorInfoSchema, errorInfoOf(v))));
     if (err.code === status.INVALID_ARGUMENT) {
       details.push(
         anyPack(BadRequestSchema, create(BadRequestSchema, { fieldViolations: [{ field: v.field, description: err.message, reason: v.constraint }] })),
@@ -38,6 +29,18 @@ export function toStatus(err: DomainError): Partial<StatusObject> {
   const rpcStatus = create(StatusSchema, { code: err.code, message: err.message, details });
   metadata.set(DETAILS_KEY, Buffer.from(toBinary(StatusSchema, rpcStatus)));
   return { code: err.code, details: err.message, metadata };
+}
+
+/**
+ * The google.rpc.ErrorInfo that carries a field violation across gRPC and Connect: the field,
+ * the rule it broke, and the offending value as JSON. fromServiceError reads it back.
+ */
+export function errorInfoOf(v: FieldViolation): MessageInitShape<typeof ErrorInfoSchema> {
+  return {
+    reason: v.constraint.toUpperCase(),
+    domain: ERROR_DOMAIN,
+    metadata: { field: v.field, constraint: v.constraint, ...(v.value === undefined ? {} : { value: JSON.stringify(v.value) }) },
+  };
 }
 
 /** An error received from another service, carrying its status code and field violation. */

@@ -1,7 +1,6 @@
 import { existsSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import postgres from "postgres";
-import { openDatabase, type Database, type OpenDatabaseOptions } from "../db.js";
 
 /**
  * A database of a test file's own, from (in order) TEST_DATABASE_URL (a server we may create
@@ -27,20 +26,6 @@ export async function createScratchDatabase(label: string): Promise<ScratchDatab
     async drop() {
       await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end({ timeout: 5 });
-    },
-  };
-}
-
-/** openDatabase on a scratch database; close() also drops it. */
-export async function openTestDatabase(opts: Omit<OpenDatabaseOptions, "url" | "dataDir">): Promise<Database & { url: string | undefined }> {
-  const scratch = await createScratchDatabase(opts.schema);
-  const database = await openDatabase({ ...opts, url: scratch.url });
-  return {
-    ...database,
-    url: scratch.url,
-    async close() {
-      await database.close();
-      await scratch.drop();
     },
   };
 }

@@ -1,7 +1,7 @@
 /**
  * What the warehouse service asks the inventory service before a delete: is there stock here?
  * The warehouse service never reads inventory's tables; this seam is filled by a gRPC client of
- * inventory.v1.StockService/GetStorageUsage once the inventory service implements it.
+ * inventory.v1.StorageUsageService/GetStorageUsage once the inventory service implements it.
  */
 export interface StockProbe {
   warehouseHasStock(warehouseId: string): Promise<boolean>;

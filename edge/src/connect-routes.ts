@@ -45,6 +45,6 @@ export function connectRoutes(services: readonly DescService[], upstreams: Upstr
 /** gRPC and Connect share status codes; the field violation travels as ErrorInfo details. */
 function toConnectError(err: unknown): ConnectError {
   if (!(err instanceof DomainError)) return new ConnectError("internal error", Code.Internal);
-  const details = err.violation ? [{ desc: ErrorInfoSchema, value: errorInfoOf(err.violation) }] : [];
+  const details = [{ desc: ErrorInfoSchema, value: errorInfoOf(err) }];
   return new ConnectError(err.message, err.code as number as Code, undefined, details);
 }

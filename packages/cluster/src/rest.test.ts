@@ -62,7 +62,7 @@ describe("REST over the whole cluster", () => {
     ["malformed JSON", "POST", "/v1/warehouses", '{"code":', 400, "INVALID_ARGUMENT", { field: "body", constraint: "malformed_json" }],
     ["unknown field", "POST", "/v1/warehouses", { code: "X1", name: "x", colour: "red" }, 400, "INVALID_ARGUMENT", { field: "warehouse.colour", constraint: "unknown_field" }],
     ["wrong type", "POST", "/v1/warehouses", { code: "X2", name: "x", priority: "high" }, 400, "INVALID_ARGUMENT", { field: "warehouse.priority", value: "high", constraint: "type" }],
-    ["out of range", "POST", "/v1/warehouses", { code: "X3", name: "x", priority: 5000 }, 400, "INVALID_ARGUMENT", { field: "warehouse.priority", value: 5000, constraint: "range" }],
+    ["out of range", "POST", "/v1/warehouses", { code: "X3", name: "x", priority: 5000 }, 400, "INVALID_ARGUMENT", { field: "warehouse.priority", value: "5000", constraint: "range" }],
     ["int32 overflow", "POST", "/v1/warehouses", { code: "X4", name: "x", priority: 2 ** 40 }, 400, "INVALID_ARGUMENT", { field: "warehouse.priority" }],
     ["missing required", "POST", "/v1/warehouses", { name: "no code" }, 400, "INVALID_ARGUMENT", { field: "warehouse.code", constraint: "required" }],
     ["non-object body", "POST", "/v1/warehouses", "[1,2]", 400, "INVALID_ARGUMENT", { constraint: "type" }],

@@ -8,24 +8,42 @@ export interface FieldViolation {
   value?: unknown;
   /** The rule it broke, e.g. "required", "pattern", "unique", "foreign_key", "range". */
   constraint: string;
+  /** What is wrong, in a sentence; the error's message when omitted. */
+  description?: string;
 }
 
-/** Base of every error a service raises on purpose; `code` is a gRPC status code. */
+/**
+ * Base of every error a service raises on purpose. `code` is a gRPC status code; `reason` says
+ * what happened in UPPER_SNAKE_CASE (google.rpc.ErrorInfo.reason), e.g. "NOT_FOUND",
+ * "ALREADY_EXISTS", "ETAG_MISMATCH"; `violations` lists every field at fault, all at once.
+ */
 export abstract class DomainError extends Error {
   abstract readonly code: status;
-  constructor(
-    message: string,
-    readonly violation?: FieldViolation,
-  ) {
+  readonly violations: readonly FieldViolation[];
+  readonly #reason: string | undefined;
+
+  constructor(message: string, violations?: FieldViolation | readonly FieldViolation[], reason?: string) {
     super(message);
     this.name = new.target.name;
+    this.violations = violations === undefined ? [] : Array.isArray(violations) ? violations : [violations as FieldViolation];
+    this.#reason = reason;
+  }
+
+  /** The first field at fault, if any. */
+  get violation(): FieldViolation | undefined {
+    return this.violations[0];
+  }
+
+  /** What happened, e.g. "NOT_FOUND"; the status code's name unless the error says more. */
+  get reason(): string {
+    return this.#reason ?? status[this.code] ?? "UNKNOWN";
   }
 }
 
 export class InvalidArgument extends DomainError {
   readonly code = status.INVALID_ARGUMENT;
-  constructor(message: string, violation: FieldViolation) {
-    super(message, violation);
+  constructor(message: string, violations: FieldViolation | readonly FieldViolation[], reason?: string) {
+    super(message, violations, reason);
   }
 }
 
@@ -64,7 +82,16 @@ export class Unimplemented extends DomainError {
 
 /** Shorthand for the most common violation: a field breaking a stated rule. */
 export const invalid = (field: string, constraint: string, message: string, value?: unknown) =>
-  new InvalidArgument(message, { field, constraint, value });
+  new InvalidArgument(message, { field, constraint, value, description: message }, "INVALID_FIELD");
+
+/**
+ * Several field violations reported together. The message names every field, so a caller that
+ * reads only the message still learns all that is wrong.
+ */
+export function invalidFields(violations: readonly (FieldViolation & { description: string })[]): InvalidArgument {
+  const message = violations.length === 1 ? violations[0]!.description : violations.map((v) => v.description).join("; ");
+  return new InvalidArgument(message, violations, "INVALID_FIELD");
+}
 
 /** Anything unexpected, reported to the caller without its text: the log has the detail. */
 export class Internal extends DomainError {

@@ -1,7 +1,7 @@
 import { create, fromBinary, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { anyPack, anyUnpack } from "@bufbuild/protobuf/wkt";
 import { Metadata, status, type ServiceError, type StatusObject } from "@grpc/grpc-js";
-import { BadRequestSchema, ErrorInfoSchema } from "@inv/gen/google/rpc/error_details_pb";
+import { BadRequestSchema, ErrorInfoSchema, type BadRequest, type ErrorInfo } from "@inv/gen/google/rpc/error_details_pb";
 import { StatusSchema } from "@inv/gen/google/rpc/status_pb";
 import { DomainError, type FieldViolation } from "../errors.js";
 
@@ -10,21 +10,17 @@ export const ERROR_DOMAIN = "inventory-platform";
 const DETAILS_KEY = "grpc-status-details-bin";
 
 /**
- * Turns a domain error into a gRPC status. The field at fault travels as google.rpc details:
- * BadRequest (what standard gRPC clients read) and ErrorInfo carrying field, value and
- * constraint (what the edge turns into seed 000's error body).
+ * Turns a domain error into a gRPC status. The details travel as google.rpc.Status in
+ * `grpc-status-details-bin`: one ErrorInfo (what happened as `reason`, and the first field at
+ * fault with its rule and value as plain strings) and, for INVALID_ARGUMENT, a BadRequest listing
+ * every field violation, which standard gRPC clients read.
  */
 export function toStatus(err: DomainError): Partial<StatusObject> {
   const metadata = new Metadata();
-  const v = err.violation;
-  const details = [];
-  if (v) {
-    details.push(anyPack(ErrorInfoSchema, create(ErrorInfoSchema, errorInfoOf(v))));
-    if (err.code === status.INVALID_ARGUMENT) {
-      details.push(
-        anyPack(BadRequestSchema, create(BadRequestSchema, { fieldViolations: [{ field: v.field, description: err.message, reason: v.constraint }] })),
-      );
-    }
+  const details = [anyPack(ErrorInfoSchema, create(ErrorInfoSchema, errorInfoOf(err)))];
+  if (err.code === status.INVALID_ARGUMENT && err.violations.length > 0) {
+    const fieldViolations = err.violations.map((v) => ({ field: v.field, description: v.description ?? err.message, reason: v.constraint }));
+    details.push(anyPack(BadRequestSchema, create(BadRequestSchema, { fieldViolations })));
   }
   const rpcStatus = create(StatusSchema, { code: err.code, message: err.message, details });
   metadata.set(DETAILS_KEY, Buffer.from(toBinary(StatusSchema, rpcStatus)));
@@ -32,47 +28,62 @@ export function toStatus(err: DomainError): Partial<StatusObject> {
 }
 
 /**
- * The google.rpc.ErrorInfo that carries a field violation across gRPC and Connect: the field,
- * the rule it broke, and the offending value as JSON. fromServiceError reads it back.
+ * The google.rpc.ErrorInfo of an error, the same over gRPC and Connect: `reason` says what
+ * happened; metadata names the first field at fault, the rule it broke and the offending value
+ * (strings as they are, other values as JSON). fromServiceError reads it back.
  */
-export function errorInfoOf(v: FieldViolation): MessageInitShape<typeof ErrorInfoSchema> {
+export function errorInfoOf(err: DomainError): MessageInitShape<typeof ErrorInfoSchema> {
+  const v = err.violation;
   return {
-    reason: v.constraint.toUpperCase(),
+    reason: err.reason,
     domain: ERROR_DOMAIN,
-    metadata: { field: v.field, constraint: v.constraint, ...(v.value === undefined ? {} : { value: JSON.stringify(v.value) }) },
+    metadata: v ? { field: v.field, constraint: v.constraint, ...(v.value === undefined ? {} : { value: plainString(v.value) }) } : {},
   };
 }
 
-/** An error received from another service, carrying its status code and field violation. */
+const plainString = (value: unknown) => (typeof value === "string" ? value : JSON.stringify(value));
+
+/** An error received from another service, carrying its status code, reason and field violations. */
 export class RemoteError extends DomainError {
   constructor(
     readonly code: status,
     message: string,
-    violation?: FieldViolation,
+    violations?: readonly FieldViolation[],
+    reason?: string,
   ) {
-    super(message, violation);
+    super(message, violations, reason);
   }
 }
 
-/** Reads a grpc-js client error back into a RemoteError, decoding our ErrorInfo details. */
+/** Reads a grpc-js client error back into a RemoteError, decoding our ErrorInfo and BadRequest details. */
 export function fromServiceError(err: ServiceError): RemoteError {
-  return new RemoteError(err.code, err.details || err.message, violationFrom(err.metadata));
+  const { violations, reason } = detailsFrom(err.metadata);
+  return new RemoteError(err.code, err.details || err.message, violations, reason);
 }
 
-function violationFrom(metadata: Metadata | undefined): FieldViolation | undefined {
+function detailsFrom(metadata: Metadata | undefined): { violations: FieldViolation[]; reason?: string } {
   const raw = metadata?.get(DETAILS_KEY)[0];
-  if (!(raw instanceof Buffer)) return undefined;
+  if (!(raw instanceof Buffer)) return { violations: [] };
   try {
     const rpcStatus = fromBinary(StatusSchema, raw);
+    let info: ErrorInfo | undefined;
+    let badRequest: BadRequest | undefined;
     for (const any of rpcStatus.details) {
-      const info = anyUnpack(any, ErrorInfoSchema);
-      if (info?.domain === ERROR_DOMAIN && info.metadata.field !== undefined) {
-        const { field, constraint = "", value } = info.metadata;
-        return { field, constraint, ...(value === undefined ? {} : { value: JSON.parse(value) as unknown }) };
-      }
+      info ??= anyUnpack(any, ErrorInfoSchema);
+      badRequest ??= anyUnpack(any, BadRequestSchema);
     }
+    const ours = info?.domain === ERROR_DOMAIN ? info : undefined;
+    const first = ours?.metadata.field === undefined ? undefined : ours.metadata;
+    const withValue = (v: FieldViolation): FieldViolation =>
+      first && first.field === v.field && first.value !== undefined ? { ...v, value: first.value } : v;
+    const violations = badRequest?.fieldViolations.length
+      ? badRequest.fieldViolations.map((f) => withValue({ field: f.field, constraint: f.reason, description: f.description }))
+      : first
+        ? [withValue({ field: first.field!, constraint: first.constraint ?? "" })]
+        : [];
+    return { violations, ...(ours ? { reason: ours.reason } : {}) };
   } catch {
     // Undecodable details are ignored: the status code and message still stand.
+    return { violations: [] };
   }
-  return undefined;
 }

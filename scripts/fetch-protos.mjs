@@ -1,5 +1,7 @@
 // Copies the third-party .proto files our contracts import out of their npm package
 // into .third_party/ (git-ignored), so buf can resolve them without network access.
+// Each package is a root devDependency: turbo hashes the root's dependencies, so a new
+// version of one regenerates gen/.
 import { cpSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -20,6 +22,8 @@ const files = [
   // Served by every service; generated too so reflection can describe them.
   ["grpc-health-check", "proto/health/v1/health.proto", "grpc/health/v1/health.proto"],
   ["@grpc/reflection", "build/proto/grpc/reflection/v1/reflection.proto", "grpc/reflection/v1/reflection.proto"],
+  // Older grpcurl versions ask the v1alpha service first; it is wire-identical to v1.
+  ["@grpc/reflection", "build/proto/grpc/reflection/v1alpha/reflection.proto", "grpc/reflection/v1alpha/reflection.proto"],
 ];
 
 const target = join(root, ".third_party");

@@ -26,13 +26,14 @@ describe("renderResponse", () => {
       name: "Amsterdam",
       priority: 0,
       createTime: "2024-01-31T12:00:00Z",
+      etag: "",
     });
   });
 
   it("renders the whole message without response_body, with implicit defaults but not unset optionals", () => {
     const res = create(ListWarehousesResponseSchema, { warehouses: [{ id: "w1", active: false }], nextPageToken: "" });
     expect(renderResponse(listWarehouses, listRule!, res)).toEqual({
-      warehouses: [{ id: "w1", code: "", name: "", priority: 0, active: false }],
+      warehouses: [{ id: "w1", code: "", name: "", priority: 0, active: false, etag: "" }],
       nextPageToken: "",
     });
     expect(renderResponse(listWarehouses, listRule!, create(ListWarehousesResponseSchema))).toEqual({ warehouses: [], nextPageToken: "" });

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { InvalidArgument } from "./errors.js";
-import { decodePageToken, encodePageToken, listPage, pageSizeOf } from "./pagination.js";
+import { decodePageToken, encodePageToken, listPage, pageSizeOf, type PageQuery } from "./pagination.js";
 
 describe("pagination", () => {
   it("defaults and bounds the page size", () => {
@@ -27,8 +27,8 @@ describe("pagination", () => {
     await fc.assert(
       fc.asyncProperty(fc.uniqueArray(fc.uuid(), { maxLength: 40 }), fc.integer({ min: 1, max: 7 }), async (ids, size) => {
         const sorted = [...ids].sort();
-        const fetch = async (after: string | undefined, limit: number) =>
-          sorted.filter((id) => after === undefined || id > after).slice(0, limit).map((id) => ({ id }));
+        const fetch = async ({ afterId, limit }: PageQuery<unknown>) =>
+          sorted.filter((id) => afterId === undefined || id > afterId).slice(0, limit).map((id) => ({ id }));
         const seen: string[] = [];
         let pageToken = "";
         do {

@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import { gt, isNull, type SQL } from "drizzle-orm";
+import type { PgColumn } from "drizzle-orm/pg-core";
 import { invalid } from "./errors.js";
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -35,20 +37,56 @@ export function decodePageToken(token: string, filters: unknown): (string | numb
 
 const fingerprint = (filters: unknown) => createHash("sha256").update(JSON.stringify(filters)).digest("base64url").slice(0, 16);
 
+/** The paging fields every List request has (AIP-158). */
+export interface ListRequest {
+  pageSize: number;
+  pageToken: string;
+}
+
+/** The filter fields every List of soft-deletable resources has; resource filters extend it. */
+export interface LiveFilter {
+  /** Include deleted resources (AIP-164). */
+  showDeleted: boolean;
+}
+
+/** What a store function gets to read one page: the filters as one object, and the keyset cursor. */
+export interface PageQuery<F> {
+  filter: F;
+  /** Read rows with an id after this one; undefined for the first page. */
+  afterId: string | undefined;
+  /** How many rows to read: one more than the page, to learn whether another page follows. */
+  limit: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextPageToken: string;
+}
+
 /**
- * One page of a keyset-paged List call over rows ordered by id: reads one row more than the
- * page to learn whether another page follows.
+ * One page of a keyset-paged List call over rows ordered by id. The filter object is the one
+ * place a List call's filters live: the store reads it, and the page token is bound to it, so a
+ * token cannot be replayed with other filters. Every List handler is the same three lines:
+ * check the filter, `listPage(request, filter, (q) => listX(db, q), toX)`, return the page.
  */
-export async function listPage<R extends { id: string }, T>(
-  request: { pageSize: number; pageToken: string },
-  filters: unknown,
-  fetch: (afterId: string | undefined, limit: number) => Promise<R[]>,
+export async function listPage<F, R extends { id: string }, T>(
+  request: ListRequest,
+  filter: F,
+  fetch: (query: PageQuery<F>) => Promise<R[]>,
   map: (row: R) => T,
-): Promise<{ items: T[]; nextPageToken: string }> {
+): Promise<Page<T>> {
   const size = pageSizeOf(request.pageSize);
-  const [afterId] = decodePageToken(request.pageToken, filters) ?? [];
-  const rows = await fetch(afterId === undefined ? undefined : String(afterId), size + 1);
+  const [afterId] = decodePageToken(request.pageToken, filter) ?? [];
+  const rows = await fetch({ filter, afterId: afterId === undefined ? undefined : String(afterId), limit: size + 1 });
   const page = rows.slice(0, size);
   const last = page[page.length - 1];
-  return { items: page.map(map), nextPageToken: rows.length > size && last ? encodePageToken([last.id], filters) : "" };
+  return { items: page.map(map), nextPageToken: rows.length > size && last ? encodePageToken([last.id], filter) : "" };
+}
+
+/**
+ * The WHERE terms every keyset page over a soft-deletable table shares: live rows unless
+ * show_deleted, and ids after the cursor. Spread them into `and(...)` with the resource's own.
+ */
+export function pageConditions(columns: { id: PgColumn; deletedAt: PgColumn }, query: PageQuery<LiveFilter>): (SQL | undefined)[] {
+  return [query.filter.showDeleted ? undefined : isNull(columns.deletedAt), query.afterId ? gt(columns.id, query.afterId) : undefined];
 }

@@ -1,10 +1,10 @@
 import { fileURLToPath } from "node:url";
-import { DEFAULT_GRPC_PORTS } from "@inv/api/processes";
 import type { ServiceDefinitionOptions } from "@inv/platform";
+import { processNamed } from "@inv/service-catalog";
 import { warehouseService } from "./handlers/index.js";
 import { noStockYet } from "./stock-probe.js";
 
-export const WAREHOUSE_DEFAULT_PORT = DEFAULT_GRPC_PORTS.warehouse;
+export const WAREHOUSE_DEFAULT_PORT = processNamed("warehouse").grpcPort;
 
 /** The warehouse service: warehouses, location types and location trees, in schema "warehouse". */
 export const warehouseServiceDefinition: ServiceDefinitionOptions = {

@@ -8,12 +8,15 @@ import {
   type LocationType,
   type Warehouse,
 } from "@inv/gen/warehouse/v1/warehouse_pb";
+import { etagOf } from "@inv/platform";
 import type { LocationRow, LocationTypeRow, WarehouseRow } from "./store/schema.js";
 
-const times = (row: { createdAt: Date; updatedAt: Date; deletedAt: Date | null }) => ({
+/** The output fields every resource has: its times and its etag (from the row version). */
+const lifecycle = (row: { id: string; version: number; createdAt: Date; updatedAt: Date; deletedAt: Date | null }) => ({
   createTime: timestampFromDate(row.createdAt),
   updateTime: timestampFromDate(row.updatedAt),
   ...(row.deletedAt ? { deleteTime: timestampFromDate(row.deletedAt) } : {}),
+  etag: etagOf(row.id, row.version),
 });
 
 export const toWarehouse = (row: WarehouseRow): Warehouse =>
@@ -24,11 +27,11 @@ export const toWarehouse = (row: WarehouseRow): Warehouse =>
     address: row.address,
     priority: row.priority,
     active: row.active,
-    ...times(row),
+    ...lifecycle(row),
   });
 
 export const toLocationType = (row: LocationTypeRow): LocationType =>
-  create(LocationTypeSchema, { id: row.id, code: row.code, name: row.name, description: row.description, ...times(row) });
+  create(LocationTypeSchema, { id: row.id, code: row.code, name: row.name, description: row.description, ...lifecycle(row) });
 
 export const toLocation = (row: LocationRow): Location =>
   create(LocationSchema, {
@@ -42,5 +45,5 @@ export const toLocation = (row: LocationRow): Location =>
     path: row.path,
     active: row.active,
     metadata: row.metadata,
-    ...times(row),
+    ...lifecycle(row),
   });

@@ -1,7 +1,16 @@
-import { NotFound, invalid, listPage, type ServiceImpl } from "@inv/platform";
-import type { WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
-import { fieldsToUpdate } from "../domain/field-mask.js";
-import { ENTITY_CODE, checkCode, checkId, checkText } from "../domain/rules.js";
+import {
+  DESCRIPTION_MAX,
+  NAME_MAX,
+  checkFields,
+  fieldsToUpdate,
+  invalid,
+  listPage,
+  messageCodec,
+  notFound,
+  presentIn,
+  type ServiceImpl,
+} from "@inv/platform";
+import { LocationTypeSchema, type WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
 import { toLocationType } from "../mapping.js";
 import {
   deleteLocationType,
@@ -11,49 +20,53 @@ import {
   updateLocationType,
   type LocationTypeChanges,
 } from "../store/location-types.js";
+import { createOnce } from "../store/requests.js";
 import type { WarehouseDeps } from "./deps.js";
 
 type Impl = ServiceImpl<typeof WarehouseService>;
 
 export function locationTypeHandlers({ db }: WarehouseDeps) {
-  const createLocationType: Impl["createLocationType"] = async ({ locationType: t }) => {
+  const createLocationType: Impl["createLocationType"] = async ({ locationType: t, requestId }) => {
     if (!t) throw invalid("location_type", "required", "location_type is required");
-    const row = await insertLocationType(db, {
-      code: checkCode("location_type.code", t.code, ENTITY_CODE),
-      name: checkText("location_type.name", t.name, { max: 200, required: true }),
-      description: checkText("location_type.description", t.description, { max: 1000 }),
-    });
-    return { locationType: toLocationType(row) };
+    const { values, once } = checkFields((v) => ({
+      once: v.requestId("request_id", requestId),
+      values: {
+        code: v.code("location_type.code", t.code),
+        name: v.text("location_type.name", t.name, { max: NAME_MAX, required: true }),
+        description: v.text("location_type.description", t.description, { max: DESCRIPTION_MAX }),
+      },
+    }));
+    const request = { scope: "CreateLocationType", requestId: once, payload: values, codec: messageCodec(LocationTypeSchema) };
+    return { locationType: await createOnce(db, request, async (tx) => toLocationType(await insertLocationType(tx, values))) };
   };
 
   const getLocationType: Impl["getLocationType"] = async ({ id }) => {
-    const row = await findLocationType(db, checkId("id", id));
-    if (!row) throw new NotFound(`location type ${id} not found`, { field: "id", value: id, constraint: "exists" });
+    const key = checkFields((v) => v.id("id", id));
+    const row = await findLocationType(db, key);
+    if (!row) throw notFound("location type", key);
     return { locationType: toLocationType(row) };
   };
 
   const listLocationTypesHandler: Impl["listLocationTypes"] = async (req) => {
     const filter = { showDeleted: req.showDeleted };
-    const page = await listPage(req, filter, (after, limit) => listLocationTypes(db, req.showDeleted, after, limit), toLocationType);
+    const page = await listPage(req, filter, (query) => listLocationTypes(db, query), toLocationType);
     return { locationTypes: page.items, nextPageToken: page.nextPageToken };
   };
 
   const updateLocationTypeHandler: Impl["updateLocationType"] = async ({ locationType: t, updateMask }) => {
     if (!t) throw invalid("location_type", "required", "location_type is required");
-    const id = checkId("location_type.id", t.id);
-    const fields = fieldsToUpdate(updateMask?.paths, {
-      mutable: ["name", "description"],
-      present: (f) => (f === "name" ? t.name !== "" : t.description !== ""),
+    const fields = fieldsToUpdate(updateMask?.paths, { mutable: ["name", "description"], present: presentIn(LocationTypeSchema, t) });
+    const { id, changes } = checkFields((v) => {
+      const changes: LocationTypeChanges = {};
+      if (fields.includes("name")) changes.name = v.text("location_type.name", t.name, { max: NAME_MAX, required: true });
+      if (fields.includes("description")) changes.description = v.text("location_type.description", t.description, { max: DESCRIPTION_MAX });
+      return { id: v.id("location_type.id", t.id), changes };
     });
-    if (fields.length === 0) throw invalid("update_mask", "required", "nothing to update: name a field in update_mask or give it a value");
-    const changes: LocationTypeChanges = {};
-    if (fields.includes("name")) changes.name = checkText("location_type.name", t.name, { max: 200, required: true });
-    if (fields.includes("description")) changes.description = checkText("location_type.description", t.description, { max: 1000 });
-    return { locationType: toLocationType(await updateLocationType(db, id, changes)) };
+    return { locationType: toLocationType(await updateLocationType(db, id, t.etag, changes)) };
   };
 
-  const deleteLocationTypeHandler: Impl["deleteLocationType"] = async ({ id }) => ({
-    locationType: toLocationType(await deleteLocationType(db, checkId("id", id))),
+  const deleteLocationTypeHandler: Impl["deleteLocationType"] = async ({ id, etag }) => ({
+    locationType: toLocationType(await deleteLocationType(db, checkFields((v) => v.id("id", id)), etag)),
   });
 
   return {

@@ -1,5 +1,18 @@
-import { and, asc, count, eq, gt, isNull, sql } from "drizzle-orm";
-import { AlreadyExists, FailedPrecondition, NotFound, inTransaction, invalid, violates, type Db } from "@inv/platform";
+import { and, asc, count, eq, isNull } from "drizzle-orm";
+import {
+  duplicate,
+  findRow,
+  invalid,
+  lockRow,
+  pageConditions,
+  softDelete,
+  stillInUse,
+  updateResource,
+  violates,
+  type Db,
+  type LiveFilter,
+  type PageQuery,
+} from "@inv/platform";
 import { uuidv7 } from "uuidv7";
 import { locationTypes, locations, type LocationTypeRow } from "./schema.js";
 
@@ -16,65 +29,52 @@ export async function insertLocationType(db: Db, t: NewLocationType): Promise<Lo
     const [row] = await db.insert(locationTypes).values({ id: uuidv7(), ...t }).returning();
     return row!;
   } catch (err) {
-    if (violates(err, "location_types_code_live_uq")) {
-      throw new AlreadyExists(`location type code "${t.code}" is already in use`, { field: "location_type.code", value: t.code, constraint: "unique" });
-    }
+    if (violates(err, "location_types_code_live_uq")) throw duplicate("location_type.code", t.code, `location type code "${t.code}" is already in use`);
     throw err;
   }
 }
 
-export async function findLocationType(db: Db, id: string): Promise<LocationTypeRow | undefined> {
-  const [row] = await db.select().from(locationTypes).where(eq(locationTypes.id, id));
-  return row;
-}
+export const findLocationType = (db: Db, id: string) => findRow(db, locationTypes, id);
 
-export async function listLocationTypes(db: Db, showDeleted: boolean, afterId: string | undefined, limit: number) {
+export async function listLocationTypes(db: Db, query: PageQuery<LiveFilter>) {
   return db
     .select()
     .from(locationTypes)
-    .where(and(showDeleted ? undefined : isNull(locationTypes.deletedAt), afterId ? gt(locationTypes.id, afterId) : undefined))
+    .where(and(...pageConditions(locationTypes, query)))
     .orderBy(asc(locationTypes.id))
-    .limit(limit);
+    .limit(query.limit);
 }
 
-export async function updateLocationType(db: Db, id: string, changes: LocationTypeChanges): Promise<LocationTypeRow> {
-  const [row] = await db
-    .update(locationTypes)
-    .set({ ...changes, updatedAt: sql`now()` })
-    .where(and(eq(locationTypes.id, id), isNull(locationTypes.deletedAt)))
-    .returning();
-  if (row) return row;
-  throw (await findLocationType(db, id))
-    ? new FailedPrecondition(`location type ${id} is deleted`, { field: "id", value: id, constraint: "not_deleted" })
-    : notFound(id);
-}
+export const updateLocationType = (db: Db, id: string, etag: string, changes: LocationTypeChanges): Promise<LocationTypeRow> =>
+  updateResource(db, locationTypes, {
+    kind: "location type",
+    id,
+    etag,
+    changes,
+    fields: { id: "location_type.id", etag: "location_type.etag" },
+  });
 
-/**
- * Soft-deletes a location type no live location uses (seed 000 property 9). The row lock
- * waits out any location being created with this type (creation share-locks the type).
- */
-export async function deleteLocationType(db: Db, id: string): Promise<LocationTypeRow> {
-  return inTransaction(db, async (tx) => {
-    const [current] = await tx.select().from(locationTypes).where(eq(locationTypes.id, id)).for("update");
-    if (!current) throw notFound(id);
-    if (current.deletedAt) return current;
-    const [used] = await tx
-      .select({ n: count() })
-      .from(locations)
-      .where(and(eq(locations.locationTypeId, id), isNull(locations.deletedAt)));
-    if (used && used.n > 0) {
-      throw new FailedPrecondition(`location type ${id} is used by ${used.n} location(s)`, { field: "id", value: id, constraint: "in_use" });
-    }
-    const [row] = await tx.update(locationTypes).set({ deletedAt: sql`now()`, updatedAt: sql`now()` }).where(eq(locationTypes.id, id)).returning();
-    return row!;
+/** Soft-deletes a location type no live location uses (seed 000 property 9). */
+export async function deleteLocationType(db: Db, id: string, etag: string): Promise<LocationTypeRow> {
+  return softDelete(db, locationTypes, {
+    kind: "location type",
+    id,
+    etag,
+    // Under the row lock: creating a location share-locks its type, so a location being created
+    // with this type right now is committed, and counted, before this check runs.
+    dependents: async (tx) => {
+      const [used] = await tx
+        .select({ n: count() })
+        .from(locations)
+        .where(and(eq(locations.locationTypeId, id), isNull(locations.deletedAt)));
+      if (used && used.n > 0) throw stillInUse(id, "in_use", `location type ${id} is used by ${used.n} location(s)`);
+    },
   });
 }
 
 /** Share-locks a live location type until the transaction ends, so it cannot be deleted under a new use. */
 export async function lockLiveLocationType(tx: Db, id: string, field: string): Promise<LocationTypeRow> {
-  const [row] = await tx.select().from(locationTypes).where(eq(locationTypes.id, id)).for("share");
+  const row = await lockRow(tx, locationTypes, id, "share");
   if (!row || row.deletedAt) throw invalid(field, "foreign_key", `location type ${id} does not exist or is deleted`, id);
   return row;
 }
-
-const notFound = (id: string) => new NotFound(`location type ${id} not found`, { field: "id", value: id, constraint: "exists" });

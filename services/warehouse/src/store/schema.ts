@@ -1,15 +1,12 @@
 import { sql } from "drizzle-orm";
-import { boolean, check, index, integer, jsonb, pgSchema, text, timestamp, uniqueIndex, uuid, type AnyPgColumn } from "drizzle-orm/pg-core";
+import { boolean, check, index, integer, jsonb, pgSchema, text, uniqueIndex, uuid, type AnyPgColumn } from "drizzle-orm/pg-core";
+import { idempotencyTable, resourceColumns } from "@inv/platform";
 
 /** The warehouse service owns this schema; no other service reads it. */
 export const warehouseSchema = pgSchema("warehouse");
 
-const times = {
-  createdAt: timestamp("created_at", { withTimezone: true, precision: 6 }).notNull().defaultNow(),
-  updatedAt: timestamp("updated_at", { withTimezone: true, precision: 6 }).notNull().defaultNow(),
-  /** Soft delete: set once, never cleared. Live rows have it null. */
-  deletedAt: timestamp("deleted_at", { withTimezone: true, precision: 6 }),
-};
+/** Request ids of the Create calls (AIP-155), kept for the retention period the contract states. */
+export const idempotentRequests = idempotencyTable(warehouseSchema);
 
 export interface AddressJson {
   line1?: string;
@@ -29,7 +26,7 @@ export const warehouses = warehouseSchema.table(
     address: jsonb("address").$type<AddressJson>().notNull().default({}),
     priority: integer("priority").notNull().default(0),
     active: boolean("active").notNull().default(true),
-    ...times,
+    ...resourceColumns(),
   },
   (t) => [
     uniqueIndex("warehouses_code_live_uq").on(t.code).where(sql`${t.deletedAt} IS NULL`),
@@ -44,7 +41,7 @@ export const locationTypes = warehouseSchema.table(
     code: text("code").notNull(),
     name: text("name").notNull(),
     description: text("description").notNull().default(""),
-    ...times,
+    ...resourceColumns(),
   },
   (t) => [uniqueIndex("location_types_code_live_uq").on(t.code).where(sql`${t.deletedAt} IS NULL`)],
 );
@@ -67,7 +64,7 @@ export const locations = warehouseSchema.table(
     path: text("path").notNull(),
     active: boolean("active").notNull().default(true),
     metadata: jsonb("metadata").$type<Record<string, string>>().notNull().default({}),
-    ...times,
+    ...resourceColumns(),
   },
   (t) => [
     uniqueIndex("locations_code_live_uq").on(t.warehouseId, t.code).where(sql`${t.deletedAt} IS NULL`),

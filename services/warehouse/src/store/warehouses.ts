@@ -1,5 +1,19 @@
-import { and, asc, count, eq, gt, isNull, sql, type SQL } from "drizzle-orm";
-import { AlreadyExists, FailedPrecondition, NotFound, inTransaction, violates, type Db } from "@inv/platform";
+import { and, asc, count, eq, isNull, sql } from "drizzle-orm";
+import {
+  alreadyDeleted,
+  duplicate,
+  findRow,
+  lockRow,
+  notFound,
+  pageConditions,
+  softDelete,
+  stillInUse,
+  updateResource,
+  violates,
+  type Db,
+  type LiveFilter,
+  type PageQuery,
+} from "@inv/platform";
 import { uuidv7 } from "uuidv7";
 import type { StockProbe } from "../stock-probe.js";
 import { locations, warehouses, type AddressJson, type WarehouseRow } from "./schema.js";
@@ -20,10 +34,9 @@ export interface WarehouseChanges {
   active?: boolean;
 }
 
-export interface WarehouseFilter {
+export interface WarehouseFilter extends LiveFilter {
   active?: boolean | undefined;
   code?: string | undefined;
-  showDeleted: boolean;
 }
 
 export async function insertWarehouse(db: Db, w: NewWarehouse): Promise<WarehouseRow> {
@@ -31,94 +44,73 @@ export async function insertWarehouse(db: Db, w: NewWarehouse): Promise<Warehous
     const [row] = await db.insert(warehouses).values({ id: uuidv7(), ...w }).returning();
     return row!;
   } catch (err) {
-    if (violates(err, "warehouses_code_live_uq")) {
-      throw new AlreadyExists(`warehouse code "${w.code}" is already in use`, { field: "warehouse.code", value: w.code, constraint: "unique" });
-    }
+    if (violates(err, "warehouses_code_live_uq")) throw duplicate("warehouse.code", w.code, `warehouse code "${w.code}" is already in use`);
     throw err;
   }
 }
 
-export async function findWarehouse(db: Db, id: string): Promise<WarehouseRow | undefined> {
-  const [row] = await db.select().from(warehouses).where(eq(warehouses.id, id));
-  return row;
-}
+export const findWarehouse = (db: Db, id: string) => findRow(db, warehouses, id);
 
-/** One page in creation order (ids are UUIDv7), after the keyset cursor `afterId`. */
-export async function listWarehouses(db: Db, filter: WarehouseFilter, afterId: string | undefined, limit: number) {
-  const where: (SQL | undefined)[] = [
-    filter.showDeleted ? undefined : isNull(warehouses.deletedAt),
-    filter.active === undefined ? undefined : eq(warehouses.active, filter.active),
-    filter.code ? eq(warehouses.code, filter.code) : undefined,
-    afterId ? gt(warehouses.id, afterId) : undefined,
-  ];
+/** One page in creation order (ids are UUIDv7), after the keyset cursor. */
+export async function listWarehouses(db: Db, query: PageQuery<WarehouseFilter>) {
+  const { filter } = query;
   return db
     .select()
     .from(warehouses)
-    .where(and(...where))
+    .where(
+      and(
+        ...pageConditions(warehouses, query),
+        filter.active === undefined ? undefined : eq(warehouses.active, filter.active),
+        filter.code ? eq(warehouses.code, filter.code) : undefined,
+      ),
+    )
     .orderBy(asc(warehouses.id))
-    .limit(limit);
+    .limit(query.limit);
 }
 
-export async function updateWarehouse(db: Db, id: string, changes: WarehouseChanges): Promise<WarehouseRow> {
+/** Changes a live warehouse; with an etag, only if it is still current (checked in the UPDATE itself). */
+export async function updateWarehouse(db: Db, id: string, etag: string, changes: WarehouseChanges): Promise<WarehouseRow> {
   const { address, ...plain } = changes;
-  const [row] = await db
-    .update(warehouses)
-    .set({
+  return updateResource(db, warehouses, {
+    kind: "warehouse",
+    id,
+    etag,
+    fields: { id: "warehouse.id", etag: "warehouse.etag" },
+    changes: {
       ...plain,
       // jsonb || jsonb merges in the statement itself, so concurrent partial address updates both land.
       ...(address ? { address: sql`${warehouses.address} || ${JSON.stringify(address)}::jsonb` } : {}),
-      updatedAt: sql`now()`,
-    })
-    .where(and(eq(warehouses.id, id), isNull(warehouses.deletedAt)))
-    .returning();
-  if (row) return row;
-  throw (await findWarehouse(db, id)) ? deletedError(id) : notFound(id);
+    },
+  });
 }
 
-/**
- * Soft-deletes a warehouse that has no live locations and no stock. The row lock taken first
- * makes this wait for any location being created in it right now (creation holds a share
- * lock on the warehouse), so the emptiness check cannot miss one.
- */
-export async function deleteWarehouse(db: Db, id: string, stock: StockProbe): Promise<WarehouseRow> {
-  return inTransaction(db, async (tx) => {
-    const [current] = await tx.select().from(warehouses).where(eq(warehouses.id, id)).for("update");
-    if (!current) throw notFound(id);
-    if (current.deletedAt) return current; // deleting again is a no-op, so a retried delete succeeds
-    const [live] = await tx
-      .select({ n: count() })
-      .from(locations)
-      .where(and(eq(locations.warehouseId, id), isNull(locations.deletedAt)));
-    if (live && live.n > 0) {
-      throw new FailedPrecondition(`warehouse ${id} still has ${live.n} location(s); delete them first`, {
-        field: "id",
-        value: id,
-        constraint: "has_locations",
-      });
-    }
-    if (await stock.warehouseHasStock(id)) {
-      throw new FailedPrecondition(`warehouse ${id} still holds stock; move or write it off first`, { field: "id", value: id, constraint: "has_stock" });
-    }
-    const [row] = await tx
-      .update(warehouses)
-      .set({ deletedAt: sql`now()`, updatedAt: sql`now()`, active: false })
-      .where(eq(warehouses.id, id))
-      .returning();
-    return row!;
+/** Soft-deletes a warehouse that has no live locations and no stock (and deactivates it). */
+export async function deleteWarehouse(db: Db, id: string, etag: string, stock: StockProbe): Promise<WarehouseRow> {
+  return softDelete(db, warehouses, {
+    kind: "warehouse",
+    id,
+    etag,
+    also: { active: false },
+    // Under the row lock: a location being created in this warehouse share-locks it, so the
+    // count below waits for that create to commit and then includes it.
+    dependents: async (tx) => {
+      const [live] = await tx
+        .select({ n: count() })
+        .from(locations)
+        .where(and(eq(locations.warehouseId, id), isNull(locations.deletedAt)));
+      if (live && live.n > 0) throw stillInUse(id, "has_locations", `warehouse ${id} still has ${live.n} location(s); delete them first`);
+      if (await stock.warehouseHasStock(id)) throw stillInUse(id, "has_stock", `warehouse ${id} still holds stock; move or write it off first`);
+    },
   });
 }
 
 /**
  * Locks a live warehouse against deletion until the calling transaction ends, and returns it.
- * Callers creating something inside a warehouse take this first.
+ * Callers creating something inside a warehouse take this first; `field` names the reference.
  */
-export async function lockLiveWarehouse(tx: Db, id: string): Promise<WarehouseRow> {
-  const [row] = await tx.select().from(warehouses).where(eq(warehouses.id, id)).for("share");
-  if (!row) throw notFound(id);
-  if (row.deletedAt) throw deletedError(id);
+export async function lockLiveWarehouse(tx: Db, id: string, field: string): Promise<WarehouseRow> {
+  const row = await lockRow(tx, warehouses, id, "share");
+  if (!row) throw notFound("warehouse", id, field);
+  if (row.deletedAt) throw alreadyDeleted("warehouse", id, field);
   return row;
 }
-
-const notFound = (id: string) => new NotFound(`warehouse ${id} not found`, { field: "id", value: id, constraint: "exists" });
-const deletedError = (id: string) =>
-  new FailedPrecondition(`warehouse ${id} is deleted`, { field: "id", value: id, constraint: "not_deleted" });

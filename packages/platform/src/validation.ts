@@ -1,0 +1,119 @@
+import { invalidFields, type FieldViolation } from "./errors.js";
+import {
+  CODE_PATTERN,
+  LABEL_KEY_MAX,
+  LABEL_VALUE_MAX,
+  LABELS_MAX_ENTRIES,
+  REQUEST_ID_PATTERN,
+  UUID_PATTERN,
+} from "./field-limits.js";
+
+// Control characters have no place in names and break logs and CSV exports.
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+type Violation = FieldViolation & { description: string };
+
+/**
+ * Checks the fields of one request and collects every violation instead of stopping at the
+ * first, so a caller fixing a form learns everything wrong with it in one round trip. Each
+ * check returns the cleaned value (or the input as given when it is wrong); a field keeps only
+ * its first violation. Use it through `checkFields`, which throws when anything was wrong.
+ */
+export class FieldChecker {
+  readonly #violations: Violation[] = [];
+
+  /** Records a violation of a rule the checks below do not cover. */
+  fail(field: string, constraint: string, description: string, value?: unknown): void {
+    if (this.has(field)) return;
+    this.#violations.push({ field, constraint, description, ...(value === undefined ? {} : { value }) });
+  }
+
+  /** Whether the field already has a violation (later checks of it are skipped). */
+  has(field: string): boolean {
+    return this.#violations.some((v) => v.field === field);
+  }
+
+  get violations(): readonly Violation[] {
+    return this.#violations;
+  }
+
+  /** A required UUID, lower-cased. */
+  id(field: string, value: string): string {
+    if (value === "") this.fail(field, "required", `${field} is required`);
+    else if (!UUID_PATTERN.test(value)) this.fail(field, "format", `${field} must be a UUID`, value);
+    return value.toLowerCase();
+  }
+
+  /** An optional reference: empty means "none". */
+  optionalId(field: string, value: string): string | null {
+    return value === "" ? null : this.id(field, value);
+  }
+
+  /** A required business code matching the pattern (CODE_PATTERN unless told otherwise). */
+  code(field: string, value: string, pattern: RegExp = CODE_PATTERN): string {
+    if (value === "") this.fail(field, "required", `${field} is required`);
+    else if (!pattern.test(value)) {
+      this.fail(field, "pattern", `${field} must match ${pattern.source} (upper-case letters, digits, "-" and "_")`, value);
+    }
+    return value;
+  }
+
+  /** Text trimmed of surrounding spaces, at most `max` characters, free of control characters. */
+  text(field: string, value: string, opts: { max: number; required?: boolean }): string {
+    const text = value.trim();
+    if (opts.required && text === "") this.fail(field, "required", `${field} is required`);
+    else if (text.length > opts.max) this.fail(field, "max_length", `${field} must be at most ${opts.max} characters`, value.slice(0, 50));
+    else if (CONTROL.test(text)) this.fail(field, "no_control_characters", `${field} must not contain control characters`);
+    return text;
+  }
+
+  /** An integer from min to max, both included. */
+  integer(field: string, value: number, opts: { min: number; max: number }): number {
+    if (!Number.isInteger(value) || value < opts.min || value > opts.max) {
+      this.fail(field, "range", `${field} must be between ${opts.min} and ${opts.max}`, value);
+    }
+    return value;
+  }
+
+  /** Free-form labels: bounded in entries, keys and values; a bad entry is named by its key. */
+  labels(field: string, labels: Record<string, string>): Record<string, string> {
+    const entries = Object.entries(labels);
+    if (entries.length > LABELS_MAX_ENTRIES) {
+      this.fail(field, "max_entries", `${field} may have at most ${LABELS_MAX_ENTRIES} entries`, entries.length);
+      return labels;
+    }
+    for (const [key, value] of entries) {
+      if (key.length < 1 || key.length > LABEL_KEY_MAX || CONTROL.test(key)) {
+        this.fail(`${field}.${key}`, "key_format", `${field} keys must be 1 to ${LABEL_KEY_MAX} printable characters`, key);
+      } else {
+        this.text(`${field}.${key}`, value, { max: LABEL_VALUE_MAX });
+      }
+    }
+    return labels;
+  }
+
+  /** An AIP-155 request id; empty means the caller asked for no deduplication. */
+  requestId(field: string, value: string): string {
+    if (value !== "" && !REQUEST_ID_PATTERN.test(value)) {
+      this.fail(field, "format", `${field} must be 1 to 64 letters, digits, "-", "_", "." or ":" (a UUID is a good choice)`, value);
+    }
+    return value;
+  }
+
+  /** Throws INVALID_ARGUMENT naming every field at fault, if any. */
+  throwIfAny(): void {
+    if (this.#violations.length > 0) throw invalidFields(this.#violations);
+  }
+}
+
+/**
+ * Runs the checks of one request and returns what they built, or throws one INVALID_ARGUMENT
+ * listing every violation. Building the cleaned value inside the callback means no code path
+ * can use a value whose check failed.
+ */
+export function checkFields<T>(build: (check: FieldChecker) => T): T {
+  const checker = new FieldChecker();
+  const value = build(checker);
+  checker.throwIfAny();
+  return value;
+}

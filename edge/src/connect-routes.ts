@@ -1,14 +1,15 @@
 import type { DescService } from "@bufbuild/protobuf";
-import { Code, ConnectError, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
-import { DomainError, errorInfoOf } from "@inv/platform";
-import { ErrorInfoSchema } from "@inv/gen/google/rpc/error_details_pb";
+import { type Code, ConnectError, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
+import { badRequestOf, errorInfoOf, type Logger } from "@inv/platform";
+import { BadRequestSchema, ErrorInfoSchema } from "@inv/gen/google/rpc/error_details_pb";
+import { asDomainError, errorBody } from "./http-errors.js";
 import type { Upstreams } from "./upstream.js";
 
 /**
  * Connect and gRPC-Web for every public service: each method forwards to its gRPC service.
  * The request id comes from the edge's own request handling (x-request-id is always set).
  */
-export function connectRoutes(services: readonly DescService[], upstreams: Upstreams) {
+export function connectRoutes(services: readonly DescService[], upstreams: Upstreams, log: Logger) {
   return (router: ConnectRouter) => {
     for (const service of services) {
       for (const method of service.methods) {
@@ -18,12 +19,13 @@ export function connectRoutes(services: readonly DescService[], upstreams: Upstr
           signal: ctx.signal,
           timeoutMs: ctx.timeoutMs(),
         });
+        const fail = (err: unknown, ctx: HandlerContext) => toConnectError(err, ctxOf(ctx).requestId, log);
         if (method.methodKind === "unary") {
           const forward = async (req: unknown, ctx: HandlerContext) => {
             try {
               return await upstreams.unary(method, req, ctxOf(ctx));
             } catch (err) {
-              throw toConnectError(err);
+              throw fail(err, ctx);
             }
           };
           router.rpc(method, forward as never);
@@ -32,7 +34,7 @@ export function connectRoutes(services: readonly DescService[], upstreams: Upstr
             try {
               yield* upstreams.serverStream(method, req, ctxOf(ctx));
             } catch (err) {
-              throw toConnectError(err);
+              throw fail(err, ctx);
             }
           };
           router.rpc(method, forward as never);
@@ -42,9 +44,17 @@ export function connectRoutes(services: readonly DescService[], upstreams: Upstr
   };
 }
 
-/** gRPC and Connect share status codes; the field violation travels as ErrorInfo details. */
-function toConnectError(err: unknown): ConnectError {
-  if (!(err instanceof DomainError)) return new ConnectError("internal error", Code.Internal);
-  const details = [{ desc: ErrorInfoSchema, value: errorInfoOf(err) }];
-  return new ConnectError(err.message, err.code as number as Code, undefined, details);
+/**
+ * gRPC and Connect share status codes, and the details are those of the gRPC status: ErrorInfo
+ * (what happened, the first field at fault) and, for bad input, BadRequest with every field.
+ * Anything that is not a domain error is logged with the request id and sent as INTERNAL,
+ * without its text, as REST does.
+ */
+export function toConnectError(err: unknown, requestId: string, log: Logger): ConnectError {
+  if (err instanceof ConnectError) return err;
+  const { error, unexpected } = asDomainError(err, requestId);
+  if (unexpected) log.error({ err, requestId, error: errorBody(error, requestId).error }, "unexpected error at the edge (Connect)");
+  const badRequest = badRequestOf(error);
+  const details = [{ desc: ErrorInfoSchema, value: errorInfoOf(error) }, ...(badRequest ? [{ desc: BadRequestSchema, value: badRequest }] : [])];
+  return new ConnectError(error.message, error.code as number as Code, undefined, details);
 }

@@ -1,8 +1,9 @@
-/** How the edge turns a gRPC status into an HTTP status and seed 000's error body. */
+/** How the edge turns a gRPC status into an HTTP status and seed 000's error body (with every violation). */
 import { status } from "@grpc/grpc-js";
-import { DomainError, Internal, InvalidArgument, NotFound, RemoteError } from "@inv/platform";
+import { DomainError, Internal, InvalidArgument, NotFound, RemoteError, type FieldViolation } from "@inv/platform";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import { describe, expect, it } from "vitest";
-import { EdgeError, asDomainError, errorBody, httpStatusOf } from "./http-errors.js";
+import { EdgeError, asDomainError, errorBody, errorBodySchema, httpStatusOf } from "./http-errors.js";
 
 describe("httpStatusOf", () => {
   it.each([
@@ -45,15 +46,18 @@ describe("httpStatusOf", () => {
   });
 });
 
+const bad = (...violations: FieldViolation[]) => new InvalidArgument(violations.map((v) => v.description ?? v.field).join("; "), violations);
+
 describe("errorBody", () => {
-  it("has exactly code, message, details, timestamp and request_id, with the violation as details", () => {
+  it("has code, message, details, timestamp and request_id, with the first violation as details", () => {
     const before = Date.now();
-    const body = errorBody(status.INVALID_ARGUMENT, "code must match", { field: "warehouse.code", value: "lower", constraint: "pattern" }, "req-1");
+    const body = errorBody(bad({ field: "warehouse.code", value: "lower", constraint: "pattern", description: "code must match" }), "req-1");
     expect(body).toEqual({
       error: {
         code: "INVALID_ARGUMENT",
         message: "code must match",
         details: { field: "warehouse.code", value: "lower", constraint: "pattern" },
+        violations: [{ field: "warehouse.code", value: "lower", constraint: "pattern", description: "code must match" }],
         timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
         request_id: "req-1",
       },
@@ -62,30 +66,68 @@ describe("errorBody", () => {
     expect(Date.parse(body.error.timestamp)).toBeLessThanOrEqual(Date.now());
   });
 
-  it("details is {} when there is no violation", () => {
-    expect(errorBody(status.NOT_FOUND, "no route", undefined, "req-2").error.details).toEqual({});
+  it("lists every violation, each with a description (the message when it has none)", () => {
+    const err = new RemoteError(status.INVALID_ARGUMENT, "warehouse.code is required; warehouse.name is required", [
+      { field: "warehouse.code", constraint: "required", description: "warehouse.code is required" },
+      { field: "warehouse.name", constraint: "required" },
+    ]);
+    const { details, violations } = errorBody(err, "r").error;
+    expect(details).toEqual({ field: "warehouse.code", constraint: "required" });
+    expect(violations).toEqual([
+      { field: "warehouse.code", constraint: "required", description: "warehouse.code is required" },
+      { field: "warehouse.name", constraint: "required", description: "warehouse.code is required; warehouse.name is required" },
+    ]);
+  });
+
+  it("details is {} and violations absent when no field is at fault", () => {
+    const { error } = errorBody(new EdgeError(status.NOT_FOUND, "no route"), "req-2");
+    expect(error.details).toEqual({});
+    expect("violations" in error).toBe(false);
   });
 
   it("omits value when the violation has none, and keeps falsy values that are there", () => {
-    const noValue = errorBody(status.INVALID_ARGUMENT, "m", { field: "warehouse.name", constraint: "required" }, "r").error.details;
+    const noValue = errorBody(bad({ field: "warehouse.name", constraint: "required" }), "r").error.details;
     expect(noValue).toEqual({ field: "warehouse.name", constraint: "required" });
     expect("value" in noValue).toBe(false);
     for (const value of [0, "", false, null]) {
-      expect(errorBody(status.INVALID_ARGUMENT, "m", { field: "f", value, constraint: "c" }, "r").error.details).toEqual({ field: "f", value, constraint: "c" });
+      expect(errorBody(bad({ field: "f", value, constraint: "c" }), "r").error.details).toEqual({ field: "f", value, constraint: "c" });
+    }
+  });
+
+  it("echoes no value that is long, not finite, cyclic or a BigInt, and still builds", () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    for (const value of ["x".repeat(600), Array.from({ length: 1000 }, (_, i) => i), Infinity, NaN, cyclic, 10n]) {
+      const { error } = errorBody(bad({ field: "f", value, constraint: "c" }), "r");
+      expect(error.details).toEqual({ field: "f", constraint: "c" });
+      expect(error.violations![0]).not.toHaveProperty("value");
+      expect(() => JSON.stringify(error)).not.toThrow();
     }
   });
 
   it("names every code by its gRPC name, and an unknown number UNKNOWN", () => {
-    expect(errorBody(status.FAILED_PRECONDITION, "m", undefined, "r").error.code).toBe("FAILED_PRECONDITION");
-    expect(errorBody(status.DEADLINE_EXCEEDED, "m", undefined, "r").error.code).toBe("DEADLINE_EXCEEDED");
-    expect(errorBody(99 as status, "m", undefined, "r").error.code).toBe("UNKNOWN");
+    expect(errorBody(new EdgeError(status.FAILED_PRECONDITION, "m"), "r").error.code).toBe("FAILED_PRECONDITION");
+    expect(errorBody(new EdgeError(status.DEADLINE_EXCEEDED, "m"), "r").error.code).toBe("DEADLINE_EXCEEDED");
+    expect(errorBody(new RemoteError(99 as status, "m"), "r").error.code).toBe("UNKNOWN");
   });
 
   it("serialises to the documented JSON, in order", () => {
-    const json = JSON.stringify(errorBody(status.ALREADY_EXISTS, "dup", { field: "warehouse.code", value: "W1", constraint: "unique" }, "r9"));
-    expect(json).toMatch(
-      /^\{"error":\{"code":"ALREADY_EXISTS","message":"dup","details":\{"field":"warehouse.code","value":"W1","constraint":"unique"\},"timestamp":"[^"]+","request_id":"r9"\}\}$/,
+    const json = JSON.stringify(
+      errorBody(new RemoteError(status.ALREADY_EXISTS, "dup", [{ field: "warehouse.code", value: "W1", constraint: "unique" }]), "r9"),
     );
+    expect(json).toMatch(
+      /^\{"error":\{"code":"ALREADY_EXISTS","message":"dup","details":\{"field":"warehouse.code","value":"W1","constraint":"unique"\},"violations":\[\{"field":"warehouse.code","value":"W1","constraint":"unique","description":"dup"\}\],"timestamp":"[^"]+","request_id":"r9"\}\}$/,
+    );
+  });
+
+  it("always matches errorBodySchema, the schema the OpenAPI document publishes", () => {
+    const validate = new Ajv2020({ strict: false }).addFormat("date-time", true).compile(errorBodySchema);
+    const bodies = [
+      errorBody(new EdgeError(status.NOT_FOUND, "no route"), "r"),
+      errorBody(bad({ field: "a", constraint: "required" }, { field: "b", value: { x: [1] }, constraint: "type", description: "b: expected" }), "r"),
+    ];
+    for (const body of bodies) expect(validate(body), JSON.stringify(validate.errors)).toBe(true);
+    expect(validate({ error: { code: "X", message: "m", timestamp: "t", request_id: "r" } })).toBe(false); // details is required
   });
 });
 

@@ -20,39 +20,108 @@ const HTTP_STATUS: Partial<Record<status, number>> = {
 
 export const httpStatusOf = (err: DomainError) => (err instanceof EdgeError && err.httpStatus) || (HTTP_STATUS[err.code] ?? 500);
 
-/** Seed 000's error body: the same shape for every failed REST call. */
+/** One field at fault, as the error body shows it. */
+export interface ViolationBody {
+  field: string;
+  value?: unknown;
+  constraint: string;
+  description: string;
+}
+
+/**
+ * Seed 000's error body, the same for every failed REST call: `details` is the first field at
+ * fault ({} when none), `violations` every one of them (absent when none).
+ */
 export interface ErrorBody {
   error: {
     code: string;
     message: string;
-    details: Partial<FieldViolation>;
+    details: Partial<Omit<ViolationBody, "description">>;
+    violations?: ViolationBody[];
     timestamp: string;
     request_id: string;
   };
 }
 
-export function errorBody(code: status, message: string, violation: FieldViolation | undefined, requestId: string): ErrorBody {
+/** What the error body needs of an error: any DomainError has it. */
+export type ErrorLike = Pick<DomainError, "code" | "message" | "violations">;
+
+/** The one builder of the error body, for REST responses and for logs alike. */
+export function errorBody(err: ErrorLike, requestId: string): ErrorBody {
+  const [first] = err.violations;
+  const violations = err.violations.map((v) => ({ ...fieldAndValue(v), constraint: v.constraint, description: v.description ?? err.message }));
   return {
     error: {
-      code: status[code] ?? "UNKNOWN",
-      message,
-      details: violation ? { field: violation.field, ...(violation.value === undefined ? {} : { value: violation.value }), constraint: violation.constraint } : {},
+      code: status[err.code] ?? "UNKNOWN",
+      message: err.message,
+      details: first ? { ...fieldAndValue(first), constraint: first.constraint } : {},
+      ...(violations.length > 0 && { violations }),
       timestamp: new Date().toISOString(),
       request_id: requestId,
     },
   };
 }
 
+/** Longest JSON of a value echoed back: a whole rejected body is not worth sending back. */
+const MAX_ECHO_CHARS = 512;
+
+function fieldAndValue(v: FieldViolation): { field: string; value?: unknown } {
+  return echoable(v.value) ? { field: v.field, value: v.value } : { field: v.field };
+}
+
+function echoable(value: unknown): boolean {
+  if (value === undefined || (typeof value === "number" && !Number.isFinite(value))) return false;
+  try {
+    return (JSON.stringify(value)?.length ?? Infinity) <= MAX_ECHO_CHARS;
+  } catch {
+    return false; // cyclic, BigInt, or too deep: never sent back
+  }
+}
+
+const violationProperties = {
+  field: { type: "string", description: 'The request field at fault, as a proto field path (e.g. "warehouse.code").' },
+  value: { description: "The offending value, when it is short and safe to echo back." },
+  constraint: { type: "string", description: 'The rule it broke, e.g. "required", "pattern", "unique", "range", "unknown_field".' },
+};
+
+/** The JSON Schema of ErrorBody, as the OpenAPI document publishes it. */
+export const errorBodySchema = {
+  type: "object",
+  required: ["error"],
+  properties: {
+    error: {
+      type: "object",
+      required: ["code", "message", "details", "timestamp", "request_id"],
+      properties: {
+        code: { type: "string", description: 'The gRPC status code name, e.g. "INVALID_ARGUMENT", "NOT_FOUND".' },
+        message: { type: "string" },
+        details: { type: "object", properties: violationProperties, description: "The first field at fault; {} when no field is." },
+        violations: {
+          type: "array",
+          description: "Every field at fault, the first one first; absent when none is.",
+          items: {
+            type: "object",
+            required: ["field", "constraint", "description"],
+            properties: { ...violationProperties, description: { type: "string", description: "What is wrong, in a sentence." } },
+          },
+        },
+        timestamp: { type: "string", format: "date-time" },
+        request_id: { type: "string", description: "The x-request-id of the request: quote it when reporting a problem." },
+      },
+    },
+  },
+};
+
 /** An error raised by the edge itself (bad route, bad body): it carries a gRPC code like the services'. */
 export class EdgeError extends DomainError {
   constructor(
     readonly code: status,
     message: string,
-    violation?: FieldViolation,
+    violations?: FieldViolation | readonly FieldViolation[],
     /** When HTTP has a more precise status than the code's usual one (405, 413, 415). */
     readonly httpStatus?: number,
   ) {
-    super(message, violation);
+    super(message, violations);
   }
 }
 

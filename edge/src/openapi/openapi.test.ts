@@ -8,7 +8,10 @@ import { FieldBehaviorSchema } from "@inv/gen/google/api/field_behavior_pb";
 import { WarehouseSchema, WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ItemService } from "../transcode/item-service.fixture.js";
+import { errorBodySchema } from "../http-errors.js";
 import { httpBindings } from "../transcode/routes.js";
+import { openApiPath } from "./paths.js";
+import type { Response } from "./responses.js";
 import { buildOpenApi, commentsFromDescriptorSet, type CommentSource, type OpenApiDocument, type Operation } from "./openapi.js";
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
@@ -33,6 +36,9 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const operations = (d: OpenApiDocument) =>
   Object.entries(d.paths).flatMap(([path, item]) => Object.entries(item).map(([verb, op]) => ({ path, verb, op: op as Operation })));
 
+/** The success response of an operation: never a $ref. */
+const ok = (op: Operation) => op.responses["200"] as Response;
+
 /** Every "$ref" anywhere in a JSON value. */
 function refs(value: unknown): string[] {
   if (Array.isArray(value)) return value.flatMap(refs);
@@ -46,8 +52,9 @@ describe("buildOpenApi", () => {
     expect(doc.info).toEqual(info);
     expect(JSON.parse(JSON.stringify(doc))).toStrictEqual(doc);
     for (const ref of refs(doc)) {
-      expect(ref).toMatch(/^#\/components\/schemas\//);
-      expect(doc.components.schemas[ref.slice("#/components/schemas/".length)], ref).toBeDefined();
+      const [, , kind, name] = ref.split("/");
+      expect(kind === "schemas" || kind === "responses", ref).toBe(true);
+      expect(doc.components[kind as "schemas" | "responses"][name!], ref).toBeDefined();
     }
     const ids = operations(doc).map((o) => o.op.operationId);
     expect(new Set(ids).size).toBe(ids.length);
@@ -55,7 +62,7 @@ describe("buildOpenApi", () => {
 
   it("has one operation for every path and verb of the WarehouseService rules", () => {
     const expected = WarehouseService.methods.flatMap((m) =>
-      httpBindings(m).map((b) => `${b.httpMethod.toLowerCase()} ${b.template.source} ${WarehouseService.name}_${m.name}`),
+      httpBindings(m).map((b) => `${b.httpMethod.toLowerCase()} ${openApiPath(b.template)} ${WarehouseService.name}_${m.name}`),
     );
     const actual = operations(doc)
       .filter((o) => o.op.tags.includes("WarehouseService"))
@@ -71,23 +78,31 @@ describe("buildOpenApi", () => {
       expect(declared.map((p) => p.name)).toEqual(names);
       expect(declared.every((p) => p.required === true)).toBe(true);
     }
-    const patch = doc.paths["/v1/warehouses/{warehouse.id}"]!.patch!;
-    expect(patch.parameters).toContainEqual(expect.objectContaining({ name: "warehouse.id", in: "path", schema: { type: "string" } }));
+    const patch = doc.paths["/v1/warehouses/{id}"]!.patch!;
+    expect(patch.parameters).toContainEqual(expect.objectContaining({ name: "id", in: "path", schema: { type: "string" } }));
+    expect(patch.parameters![0]!.description).toMatch(/Sets the request field `warehouse.id`.$/);
+  });
+
+  it("names path parameters by the field's last part, so no two paths differ only by parameter names", () => {
+    expect(Object.keys(doc.paths["/v1/warehouses/{id}"]!).sort()).toEqual(["delete", "get", "patch"]);
+    expect(Object.keys(doc.paths["/v1/warehouses/{warehouse_id}/locations"]!).sort()).toEqual(["get", "post"]);
+    const shapes = Object.keys(doc.paths).map((path) => path.replace(/\{[^}]+\}/g, "{}"));
+    expect(new Set(shapes).size).toBe(shapes.length);
   });
 
   it("maps query parameters, request bodies and response_body", () => {
     const list = doc.paths["/v1/warehouses"]!.get!;
     expect(list.parameters!.map((p) => `${p.in}:${p.name}`)).toEqual(["query:pageSize", "query:pageToken", "query:active", "query:code", "query:showDeleted"]);
     expect(list.requestBody).toBeUndefined();
-    expect(list.responses["200"]!.content!["application/json"]!.schema).toEqual({ $ref: "#/components/schemas/warehouse.v1.ListWarehousesResponse" });
+    expect(ok(list).content!["application/json"]!.schema).toEqual({ $ref: "#/components/schemas/warehouse.v1.ListWarehousesResponse" });
 
     const create = doc.paths["/v1/warehouses"]!.post!;
-    expect(create.parameters).toBeUndefined();
+    expect(create.parameters?.filter((p) => p.in === "path") ?? []).toEqual([]);
     expect(create.requestBody!.content["application/json"]!.schema).toMatchObject({ $ref: "#/components/schemas/warehouse.v1.Warehouse" });
-    expect(create.responses["200"]!.content!["application/json"]!.schema).toMatchObject({ $ref: "#/components/schemas/warehouse.v1.Warehouse" });
+    expect(ok(create).content!["application/json"]!.schema).toMatchObject({ $ref: "#/components/schemas/warehouse.v1.Warehouse" });
 
-    const update = doc.paths["/v1/warehouses/{warehouse.id}"]!.patch!;
-    expect(update.parameters!.map((p) => `${p.in}:${p.name}`)).toEqual(["path:warehouse.id", "query:updateMask"]);
+    const update = doc.paths["/v1/warehouses/{id}"]!.patch!;
+    expect(update.parameters!.map((p) => `${p.in}:${p.name}`)).toEqual(["path:id", "query:updateMask"]);
     // A partial update requires none of the resource's fields, though creating one requires code and name.
     const patchBody = update.requestBody!.content["application/json"]!.schema;
     expect(Object.keys(patchBody.properties!)).toEqual(expect.arrayContaining(["name", "priority", "address"]));
@@ -107,19 +122,39 @@ describe("buildOpenApi", () => {
     expect(confirm.parameters!.map((p) => p.name)).toEqual(["id"]);
   });
 
-  it("documents every error status with the shared Error schema", () => {
-    for (const { op } of operations(doc)) {
-      expect(Object.keys(op.responses).sort()).toEqual(["200", "400", "401", "403", "404", "409", "429", "500"]);
-      for (const status of ["400", "401", "403", "404", "409", "429", "500"]) {
-        expect(op.responses[status]!.content!["application/json"]!.schema).toEqual({ $ref: "#/components/schemas/Error" });
+  it("documents every error status the edge sends, each a response whose body is the one Error schema", () => {
+    for (const { verb, op } of operations(doc)) {
+      const expected = ["200", "400", "401", "403", "404", ...(verb === "get" ? [] : ["409"]), "413", "415", "429", "500", "501", "503", "504"];
+      expect(Object.keys(op.responses).sort(), `${verb} ${op.operationId}`).toEqual(expected);
+      for (const status of expected.slice(1)) {
+        const ref = (op.responses[status] as { $ref: string }).$ref;
+        expect(doc.components.responses[ref.slice("#/components/responses/".length)]!.content).toEqual({
+          "application/json": { schema: { $ref: "#/components/schemas/Error" } },
+        });
       }
     }
-    const error = doc.components.schemas["Error"]!;
-    const inner = error.properties!["error"]!;
-    expect(Object.keys(error.properties!)).toEqual(["error"]);
-    expect(Object.keys(inner.properties!)).toEqual(["code", "message", "details", "timestamp", "request_id"]);
-    expect(inner.properties!["details"]!.properties).toEqual({ field: { type: "string" }, value: {}, constraint: { type: "string" } });
-    expect(inner.properties!["timestamp"]).toEqual({ type: "string", format: "date-time" });
+    expect(doc.components.schemas["Error"]).toBe(errorBodySchema);
+  });
+
+  it("has a relative server, a summary and a tag on every operation, and only components something refers to", () => {
+    expect(doc.servers).toEqual([{ url: "/", description: expect.any(String) }]);
+    for (const { op } of operations(doc)) {
+      expect(op.summary).toBeTruthy();
+      expect(doc.tags.map((t) => t.name)).toContain(op.tags[0]);
+    }
+    // What the paths reach, following $refs from component to component.
+    const reached = new Set<string>();
+    const visit = (ref: string) => {
+      if (reached.has(ref)) return;
+      reached.add(ref);
+      const [, , kind, name] = ref.split("/") as [string, string, "schemas" | "responses", string];
+      refs(doc.components[kind][name]).forEach(visit);
+    };
+    refs(doc.paths).forEach(visit);
+    for (const kind of ["schemas", "responses"] as const) {
+      for (const name of Object.keys(doc.components[kind])) expect(reached, name).toContain(`#/components/${kind}/${name}`);
+    }
+    expect(doc.components.schemas["test.v1.ConfirmReservationRequest"]).toBeUndefined(); // its body is described inline
   });
 
   it("follows the proto JSON mapping in component schemas", () => {
@@ -141,7 +176,7 @@ describe("buildOpenApi", () => {
 
   it("documents server streams as newline-delimited JSON and skips custom HTTP methods", () => {
     const watch = doc.paths["/v1/warehouses/{warehouse_id}/items:watch"]!.get!;
-    expect(watch.responses["200"]!.content).toEqual({ "application/x-ndjson": { schema: { $ref: "#/components/schemas/test.v1.Item" } } });
+    expect(ok(watch).content).toEqual({ "application/x-ndjson": { schema: { $ref: "#/components/schemas/test.v1.Item" } } });
     expect(operations(doc).some((o) => o.op.operationId === "ItemService_PurgeItem")).toBe(false);
     expect(doc.paths["/v1/warehouses/{warehouse_id}/items/{id}"]!.get!.operationId).toBe("ItemService_GetItem_1");
     expect(doc.paths["/v1/{name}"]!.get!.parameters![0]!.schema.pattern).toBe("^shelves/[^/]+/items/.*$");
@@ -153,9 +188,9 @@ describe("buildOpenApi", () => {
     expect(get.summary).toBe("Returns one warehouse by id; deleted warehouses are returned too (with delete_time set).");
     expect(get.description).toBeUndefined(); // a one-sentence comment is only the summary
     expect(get.parameters![0]!.description).toBe("The warehouse id.");
-    const createLocation = doc.paths["/v1/warehouses/{location.warehouse_id}/locations"]!.post!;
+    const createLocation = doc.paths["/v1/warehouses/{warehouse_id}/locations"]!.post!;
     expect(createLocation.summary).toBe("Creates a location inside a warehouse, at the top level or under a parent location.");
-    expect(createLocation.description).toMatch(/\nThe warehouse, the parent and the type must exist and not be deleted.$/);
+    expect(createLocation.description).toMatch(/\nThe warehouse, the parent and the type must exist and not be deleted\./);
     const warehouse = doc.components.schemas["warehouse.v1.Warehouse"]!;
     expect(warehouse.description).toBe("A physical site that holds stock.");
     expect(warehouse.properties!["code"]!.description).toBe(
@@ -167,7 +202,8 @@ describe("buildOpenApi", () => {
   it("has no descriptions without a comment source", () => {
     const bare = buildOpenApi([WarehouseService], info);
     expect(bare.tags).toEqual([{ name: "WarehouseService" }]);
-    expect(bare.paths["/v1/warehouses/{id}"]!.get!.summary).toBeUndefined();
+    expect(bare.paths["/v1/warehouses/{id}"]!.get!.summary).toBe("Get warehouse"); // from the method name
+    expect(bare.paths["/v1/warehouses/{id}"]!.get!.description).toBeUndefined();
     expect(bare.components.schemas["warehouse.v1.Warehouse"]!.description).toBeUndefined();
   });
 });

@@ -1,7 +1,10 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
-import { findField, httpBindings, queryParameterChains, resolveFieldPath, type HttpBinding, type PathTemplate } from "../transcode/index.js";
+import { findField, httpBindings, queryParameterChains, resolveFieldPath, type HttpBinding } from "../transcode/index.js";
+import { errorBodySchema } from "../http-errors.js";
 import { noComments, type CommentSource } from "./comments.js";
-import { componentRef, isRequired, SchemaBuilder, type SchemaObject } from "./schemas.js";
+import { openApiPath, parameterName, variablePattern } from "./paths.js";
+import { ERROR_SCHEMA_NAME, errorResponseComponents, errorResponses, type Response, type ResponseOrRef } from "./responses.js";
+import { isRequired, SchemaBuilder, type SchemaObject } from "./schemas.js";
 
 export { commentsFromDescriptorSet, qualifiedName, type CommentSource } from "./comments.js";
 export type { SchemaObject } from "./schemas.js";
@@ -32,74 +35,19 @@ export interface Operation {
   deprecated?: boolean;
   parameters?: Parameter[];
   requestBody?: { required: boolean; description?: string; content: Record<string, MediaType> };
-  responses: Record<string, { description: string; content?: Record<string, MediaType> }>;
+  responses: Record<string, ResponseOrRef>;
 }
 
 export interface OpenApiDocument {
   openapi: "3.1.0";
   info: ApiInfo;
+  servers: { url: string; description: string }[];
   tags: { name: string; description?: string }[];
   paths: Record<string, Partial<Record<"get" | "put" | "post" | "delete" | "patch", Operation>>>;
-  components: { schemas: Record<string, SchemaObject> };
+  components: { schemas: Record<string, SchemaObject>; responses: Record<string, Response> };
 }
-
-/** The shape of every error the edge answers with. */
-export const errorSchema: SchemaObject = {
-  type: "object",
-  required: ["error"],
-  properties: {
-    error: {
-      type: "object",
-      required: ["code", "message", "timestamp", "request_id"],
-      properties: {
-        code: { type: "string" },
-        message: { type: "string" },
-        details: {
-          type: "object",
-          properties: { field: { type: "string" }, value: {}, constraint: { type: "string" } },
-        },
-        timestamp: { type: "string", format: "date-time" },
-        request_id: { type: "string" },
-      },
-    },
-  },
-};
-
-const errorResponses: Record<string, string> = {
-  "400": "The request is invalid; details name the field at fault.",
-  "401": "The request carries no valid credentials.",
-  "403": "The caller lacks the permission this operation needs.",
-  "404": "The resource does not exist.",
-  "409": "The request conflicts with the current state (already exists, concurrent change, or a failed precondition).",
-  "429": "Too many requests; retry later.",
-  "500": "An unexpected error; the request id identifies it in the logs.",
-};
 
 const openApiMethods = new Set(["get", "put", "post", "delete", "patch"]);
-
-/** "/v1/{name=shelves/*}/x:verb" → "/v1/{name}/x:verb"; multi-segment variables become one parameter. */
-function openApiPath(t: PathTemplate): string {
-  const parts: string[] = [];
-  for (let i = 0; i < t.segments.length; i++) {
-    const variable = t.variables.find((v) => v.start === i);
-    const segment = t.segments[i]!;
-    if (variable !== undefined) {
-      parts.push(`{${variable.fieldPath}}`);
-      i += variable.length - 1;
-    } else {
-      parts.push(segment.kind === "literal" ? segment.value : segment.kind === "wildcard" ? "*" : "**");
-    }
-  }
-  return `/${parts.join("/")}${t.verb === undefined ? "" : `:${t.verb}`}`;
-}
-
-/** A regular expression for a multi-segment variable's value, e.g. "^shelves/[^/]+$". */
-function variablePattern(t: PathTemplate, start: number, length: number): string {
-  const parts = t.segments.slice(start, start + length).map((s) =>
-    s.kind === "literal" ? s.value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") : s.kind === "wildcard" ? "[^/]+" : ".*",
-  );
-  return `^${parts.join("/")}$`;
-}
 
 /** The first sentence of a comment's first paragraph, for an operation summary. */
 function firstSentence(text: string): string {
@@ -107,9 +55,13 @@ function firstSentence(text: string): string {
   return /^.*?[.!?](?=\s+[A-Z]|$)/.exec(paragraph)?.[0] ?? paragraph;
 }
 
+/** "ListLocationTypes" → "List location types": the summary of a method nobody commented. */
+const inWords = (name: string) => name.replace(/(?<=[a-z0-9])([A-Z])/g, (c) => ` ${c.toLowerCase()}`);
+
 class DocumentBuilder {
   readonly schemas: SchemaBuilder;
   readonly paths: OpenApiDocument["paths"] = {};
+  private readonly operationIds = new Set<string>();
 
   constructor(private readonly comments: CommentSource) {
     this.schemas = new SchemaBuilder(comments);
@@ -123,20 +75,30 @@ class DocumentBuilder {
     const key = verb as keyof typeof item;
     if (item[key] !== undefined) throw new Error(`${path} ${verb} is bound twice`);
     const comment = this.comments(method);
-    const summary = comment === undefined ? undefined : firstSentence(comment);
+    const summary = comment === undefined ? inWords(method.name) : firstSentence(comment);
     const parameters = [...this.pathParameters(method, rule), ...this.queryParameters(method, rule)];
     const body = this.requestBody(method, rule);
     const operation: Operation = {
-      operationId: `${service.name}_${method.name}${rule.index === 0 ? "" : `_${rule.index}`}`,
+      operationId: this.operationId(service, method, rule),
       tags: [service.name],
-      ...(summary !== undefined && { summary }),
+      summary,
       ...(comment !== undefined && comment !== summary && { description: comment }),
       ...(method.deprecated && { deprecated: true }),
       ...(parameters.length > 0 && { parameters }),
       ...(body !== undefined && { requestBody: { required: true, content: { "application/json": { schema: body } } } }),
-      responses: this.responses(method, rule),
+      responses: { ...this.responses(method, rule), ...errorResponses(verb) },
     };
     item[key] = operation;
+  }
+
+  /** Service_Method (with the binding's index for additional bindings), by package when names clash. */
+  private operationId(service: DescService, method: DescMethod, rule: HttpBinding): string {
+    const suffix = `${method.name}${rule.index === 0 ? "" : `_${rule.index}`}`;
+    const short = `${service.name}_${suffix}`;
+    const id = this.operationIds.has(short) ? `${service.typeName.replaceAll(".", "_")}_${suffix}` : short;
+    if (this.operationIds.has(id)) throw new Error(`operationId ${id} is used twice`);
+    this.operationIds.add(id);
+    return id;
   }
 
   private pathParameters(method: DescMethod, rule: HttpBinding): Parameter[] {
@@ -146,14 +108,22 @@ class DocumentBuilder {
       const single = v.length === 1 && rule.template.segments[v.start]?.kind === "wildcard";
       if (!single) schema.pattern = variablePattern(rule.template, v.start, v.length);
       const slashes = single ? undefined : 'Spans several path segments: its "/" are sent as they are, not percent-encoded.';
-      const description = [this.comments(leaf), slashes].filter(Boolean).join("\n\n") || undefined;
-      return { name: v.fieldPath, in: "path", required: true, ...(description !== undefined && { description }), schema };
+      const name = parameterName(rule.template, v);
+      const fills = name === v.fieldPath ? undefined : `Sets the request field \`${v.fieldPath}\`.`;
+      const description = [this.comments(leaf), fills, slashes].filter(Boolean).join("\n\n") || undefined;
+      return { name, in: "path", required: true, ...(description !== undefined && { description }), schema };
     });
   }
 
   private queryParameters(method: DescMethod, rule: HttpBinding): Parameter[] {
     if (rule.body === "*") return [];
-    const bound = new Set(rule.template.variables.map((v) => resolveFieldPath(method.input, v.fieldPath)!.map((f) => f.name).join(".")));
+    const bound = new Set(
+      rule.template.variables.map((v) =>
+        resolveFieldPath(method.input, v.fieldPath)!
+          .map((f) => f.name)
+          .join("."),
+      ),
+    );
     const skip = (path: string) => bound.has(path) || (rule.body !== "" && (path === rule.body || path.startsWith(`${rule.body}.`)));
     return queryParameterChains(method.input, skip).map((chain) => {
       const leaf = chain.at(-1)!;
@@ -182,8 +152,9 @@ class DocumentBuilder {
     }
     const topLevelBound = new Set(rule.template.variables.filter((v) => !v.fieldPath.includes(".")).map((v) => v.fieldPath));
     if (topLevelBound.size === 0) return this.schemas.message(method.input);
-    // The path carries these fields, so the body schema leaves them out.
-    const component = this.schemas.component(method.input);
+    // The path carries these fields, so the body schema leaves them out; the request message
+    // is described inline, not as a component nothing would refer to.
+    const component = this.schemas.object(method.input);
     const names = new Set(method.input.fields.filter((f) => topLevelBound.has(f.name)).map((f) => f.jsonName));
     const properties = Object.fromEntries(Object.entries(component.properties ?? {}).filter(([name]) => !names.has(name)));
     const { required, ...rest } = component;
@@ -191,18 +162,14 @@ class DocumentBuilder {
     return { ...rest, properties, ...(stillRequired.length > 0 && { required: stillRequired }) };
   }
 
-  private responses(method: DescMethod, rule: HttpBinding): Operation["responses"] {
+  private responses(method: DescMethod, rule: HttpBinding): Record<string, Response> {
     const field = rule.responseBody === "" ? undefined : findField(method.output, rule.responseBody);
     const schema = field === undefined ? this.schemas.message(method.output) : this.schemas.property(field);
-    const ok =
+    const ok: Response =
       method.methodKind === "server_streaming"
         ? { description: "A server stream: newline-delimited JSON, one message per line.", content: { "application/x-ndjson": { schema } } }
         : { description: "OK", content: { "application/json": { schema } } };
-    const errors = Object.entries(errorResponses).map(([status, description]) => [
-      status,
-      { description, content: { "application/json": { schema: { $ref: componentRef("Error") } } } },
-    ]);
-    return { "200": ok, ...Object.fromEntries(errors) };
+    return { "200": ok };
   }
 }
 
@@ -221,8 +188,10 @@ export function buildOpenApi(services: readonly DescService[], info: ApiInfo, co
     const description = comments(s);
     return { name: s.name, ...(description !== undefined && { description }) };
   });
-  const schemas = { ...doc.schemas.components, Error: errorSchema };
-  return { openapi: "3.1.0", info: { ...info }, tags, paths: doc.paths, components: { schemas } };
+  const schemas = { ...doc.schemas.components, [ERROR_SCHEMA_NAME]: errorBodySchema };
+  // Relative, so the document is right wherever the edge is reached (it serves the document too).
+  const servers = [{ url: "/", description: "The edge this document was fetched from" }];
+  return { openapi: "3.1.0", info: { ...info }, servers, tags, paths: doc.paths, components: { schemas, responses: errorResponseComponents() } };
 }
 
 /** An Update method in the AIP style: its request carries a google.protobuf.FieldMask. */

@@ -105,6 +105,15 @@ export class SchemaBuilder {
     if (existing !== undefined) return existing;
     const schema: SchemaObject = { type: "object", properties: {} };
     this.components[desc.typeName] = schema; // registered before the fields so recursive messages terminate
+    return this.describe(desc, schema);
+  }
+
+  /** A plain message's object schema, inline: not registered as a component (what it reaches still is). */
+  object(desc: DescMessage): SchemaObject {
+    return this.describe(desc, { type: "object", properties: {} });
+  }
+
+  private describe(desc: DescMessage, schema: SchemaObject): SchemaObject {
     const required: string[] = [];
     for (const field of desc.fields) {
       schema.properties![field.jsonName] = this.property(field);
@@ -129,11 +138,7 @@ export class SchemaBuilder {
   property(field: DescField): SchemaObject {
     const value = this.value(field);
     const schema: SchemaObject =
-      field.fieldKind === "list"
-        ? { type: "array", items: value }
-        : field.fieldKind === "map"
-          ? { type: "object", additionalProperties: value }
-          : value;
+      field.fieldKind === "list" ? { type: "array", items: value } : field.fieldKind === "map" ? { type: "object", additionalProperties: value } : value;
     const description = this.comments(field) ?? schema.description;
     if (description !== undefined) schema.description = description;
     const behaviors = behaviorsOf(field);

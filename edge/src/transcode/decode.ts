@@ -1,27 +1,22 @@
-import {
-  fromJson,
-  ScalarType,
-  type DescField,
-  type DescMessage,
-  type JsonValue,
-  type MessageShape,
-  type Registry,
-} from "@bufbuild/protobuf";
+import { fromJson, ScalarType, type DescField, type DescMessage, type JsonValue, type MessageShape, type Registry } from "@bufbuild/protobuf";
 import { isWrapperDesc } from "@bufbuild/protobuf/wkt";
-import { TranscodeError, type TranscodeConstraint } from "./errors.js";
+import { TranscodeError, type TranscodeConstraint, type TranscodeFault } from "./errors.js";
 import { findField, isPlainMessage, isPlainObject } from "./fields.js";
+
+/** At most this many faults are reported at once, so an error body stays small. */
+export const MAX_FAULTS = 20;
 
 /**
  * Decodes proto JSON strictly (unknown fields are errors) with protobuf-es. protobuf-es only
  * says which message type failed, so on failure the JSON is walked again, one key at a time,
- * to name the exact field path at fault. That second walk runs only for bad requests.
+ * to name every field path at fault. That second walk runs only for bad requests.
  */
 export function decodeMessage<D extends DescMessage>(schema: D, json: JsonValue, registry?: Registry): MessageShape<D> {
   try {
     return fromJson(schema, json, { registry });
   } catch (cause) {
-    const fault = locateInMessage(schema, json, "", registry);
-    if (fault !== undefined) throw fault;
+    const faults = locateInMessage(schema, json, "", registry);
+    if (faults.length > 0) throw TranscodeError.of(faults.slice(0, MAX_FAULTS));
     const detail = cause instanceof Error ? cause.message : String(cause);
     throw new TranscodeError(undefined, undefined, "invalid", `invalid request: ${detail}`);
   }
@@ -38,66 +33,91 @@ function tryDecode(schema: DescMessage, json: JsonValue, registry: Registry | un
 
 const join = (path: string, name: string) => (path === "" ? name : `${path}.${name}`);
 
-function locateInMessage(schema: DescMessage, json: unknown, path: string, registry: Registry | undefined): TranscodeError | undefined {
+const fault = (field: string | undefined, value: unknown, constraint: TranscodeConstraint, message: string): TranscodeFault => ({
+  field,
+  value,
+  constraint,
+  message,
+});
+
+function locateInMessage(schema: DescMessage, json: unknown, path: string, registry: Registry | undefined): TranscodeFault[] {
   if (!isPlainObject(json)) {
-    return new TranscodeError(path || undefined, json, "type", `${path || "request"}: expected an object, got ${show(json)}`);
+    return [fault(path || undefined, json, "type", `${path || "request"}: expected an object, got ${show(json)}`)];
   }
+  const faults: TranscodeFault[] = [];
   const seen = new Set<DescField>();
   const oneofs = new Map<string, DescField>();
   for (const [key, value] of Object.entries(json)) {
+    if (faults.length >= MAX_FAULTS) break;
     const field = findField(schema, key);
     if (field === undefined) {
-      return new TranscodeError(join(path, key), value, "unknown_field", `${join(path, key)}: unknown field of ${schema.typeName}`);
+      faults.push(fault(join(path, key), value, "unknown_field", `${join(path, key)}: unknown field of ${schema.typeName}`));
+      continue;
     }
     const fieldPath = join(path, field.name);
     if (seen.has(field)) {
-      return new TranscodeError(fieldPath, value, "duplicate_field", `${fieldPath}: set twice (by proto name and JSON name)`);
+      faults.push(fault(fieldPath, value, "duplicate_field", `${fieldPath}: set twice (by proto name and JSON name)`));
+      continue;
     }
     seen.add(field);
     if (field.oneof && value !== null) {
       const other = oneofs.get(field.oneof.name);
       if (other) {
-        return new TranscodeError(fieldPath, value, "oneof", `${fieldPath}: only one of ${other.name} and ${field.name} may be set`);
+        faults.push(fault(fieldPath, value, "oneof", `${fieldPath}: only one of ${other.name} and ${field.name} may be set`));
+        continue;
       }
       oneofs.set(field.oneof.name, field);
     }
     const detail = tryDecode(schema, { [key]: value as JsonValue }, registry);
-    if (detail !== undefined) return locateInField(schema, key, field, value, fieldPath, detail, registry);
+    if (detail !== undefined) faults.push(...locateInField(schema, key, field, value, fieldPath, detail, registry));
   }
-  return undefined;
+  return faults;
 }
 
 function locateInField(
-  parent: DescMessage, key: string, field: DescField, value: unknown, path: string, detail: string, registry: Registry | undefined,
-): TranscodeError {
-  // A list or map is tried one element at a time so the error names the element.
+  parent: DescMessage,
+  key: string,
+  field: DescField,
+  value: unknown,
+  path: string,
+  detail: string,
+  registry: Registry | undefined,
+): TranscodeFault[] {
+  // A list or map is tried one element at a time so the error names each bad element.
+  const faults: TranscodeFault[] = [];
   if (field.fieldKind === "list" && Array.isArray(value)) {
     for (const [i, item] of value.entries()) {
+      if (faults.length >= MAX_FAULTS) break;
       const itemDetail = tryDecode(parent, { [key]: [item as JsonValue] }, registry);
-      if (itemDetail !== undefined) return locateValue(field, item, `${path}[${i}]`, itemDetail, registry);
+      if (itemDetail !== undefined) faults.push(...locateValue(field, item, `${path}[${i}]`, itemDetail, registry));
     }
   } else if (field.fieldKind === "map" && isPlainObject(value)) {
     for (const [k, v] of Object.entries(value)) {
+      if (faults.length >= MAX_FAULTS) break;
       const entryDetail = tryDecode(parent, { [key]: { [k]: v as JsonValue } }, registry);
-      if (entryDetail !== undefined) return locateValue(field, v, `${path}[${JSON.stringify(k)}]`, entryDetail, registry);
+      if (entryDetail !== undefined) faults.push(...locateValue(field, v, `${path}[${JSON.stringify(k)}]`, entryDetail, registry));
     }
   } else if (field.fieldKind === "list" || field.fieldKind === "map") {
     const expected = field.fieldKind === "list" ? "an array" : "an object";
-    return new TranscodeError(path, value, "type", `${path}: expected ${expected}, got ${show(value)}`);
+    return [fault(path, value, "type", `${path}: expected ${expected}, got ${show(value)}`)];
   }
-  return locateValue(field, value, path, detail, registry);
+  return faults.length > 0 ? faults : locateValue(field, value, path, detail, registry);
 }
 
-function locateValue(field: DescField, value: unknown, path: string, detail: string, registry: Registry | undefined): TranscodeError {
+function locateValue(field: DescField, value: unknown, path: string, detail: string, registry: Registry | undefined): TranscodeFault[] {
   if (field.message && isPlainMessage(field.message) && isPlainObject(value)) {
     const inner = locateInMessage(field.message, value, path, registry);
-    if (inner !== undefined) return inner;
+    if (inner.length > 0) return inner;
+  }
+  // JSON.parse reads 1e400 as Infinity, which JSON cannot even echo back.
+  if (typeof value === "number" && !Number.isFinite(value)) {
+    return [fault(path, undefined, "range", `${path}: the number is out of range for ${expectation(field)}`)];
   }
   const constraint = classify(field, value, detail);
   if (constraint === "range") {
-    return new TranscodeError(path, value, "range", `${path}: ${show(value)} is out of range for ${expectation(field)}`);
+    return [fault(path, value, "range", `${path}: ${show(value)} is out of range for ${expectation(field)}`)];
   }
-  return new TranscodeError(path, value, constraint, `${path}: expected ${expectation(field)}, got ${show(value)}`);
+  return [fault(path, value, constraint, `${path}: expected ${expectation(field)}, got ${show(value)}`)];
 }
 
 /** The scalar a field (or list/map element, or wrapper message) finally holds. */

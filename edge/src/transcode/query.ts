@@ -33,6 +33,11 @@ function camelCaseFieldMask(text: string): string {
     .join(",");
 }
 
+/** A NUL in a path or query value ("%00") is refused here: no service can store it (Postgres text cannot). */
+export function rejectNul(field: string, text: string): void {
+  if (text.includes("\0")) throw new TranscodeError(field, undefined, "nul_character", `${field}: the value holds a NUL character (%00)`);
+}
+
 export interface QueryParameter {
   /** The fields from the input message down to the leaf. */
   readonly chain: DescField[];
@@ -45,11 +50,7 @@ export interface QueryParameter {
  * path and its JSON value. `isBound` says whether a field path (proto names) is already
  * taken by the URL path or the body, which makes the parameter an error.
  */
-export function readQuery(
-  input: DescMessage,
-  query: URLSearchParams,
-  isBound: (protoPath: string) => "path" | "body" | undefined,
-): QueryParameter[] {
+export function readQuery(input: DescMessage, query: URLSearchParams, isBound: (protoPath: string) => "path" | "body" | undefined): QueryParameter[] {
   const params: QueryParameter[] = [];
   const taken = new Map<string, string>();
   for (const key of new Set(query.keys())) {
@@ -73,6 +74,7 @@ export function readQuery(
     if (leaf.fieldKind !== "list" && texts.length > 1) {
       throw new TranscodeError(path, texts, "multiple_values", `${path}: not repeated, but given ${texts.length} times`);
     }
+    for (const text of texts) rejectNul(path, text);
     const values = texts.map((t) => textToJson(leaf, t));
     params.push({ chain, value: leaf.fieldKind === "list" ? values : values[0]! });
   }

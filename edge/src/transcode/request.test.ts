@@ -2,6 +2,7 @@ import { create, type DescMessage, type DescMethod, type MessageShape } from "@b
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
 import { describe, expect, it } from "vitest";
+import { MAX_FAULTS } from "./decode.js";
 import { TranscodeError } from "./errors.js";
 import { ItemService } from "./item-service.fixture.js";
 import { buildRequest, parseJsonBody } from "./request.js";
@@ -29,8 +30,7 @@ function failure(verb: string, url: string, body?: unknown) {
 }
 
 // Field access for the dynamically described test messages.
-const get = (msg: unknown, ...path: string[]): unknown =>
-  path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], msg);
+const get = (msg: unknown, ...path: string[]): unknown => path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], msg);
 
 describe("buildRequest: bindings", () => {
   it("GET with a path variable", () => {
@@ -118,18 +118,36 @@ describe("buildRequest: errors name the field", () => {
     ["path conflicts with body", "PATCH", "/v1/warehouses/w1", { id: "w2" }, { field: "warehouse.id", value: "w2", constraint: "conflict" }],
     ["path conflicts with body *", "POST", "/v1/reservations/r1:confirm", { id: "r2" }, { field: "id", value: "r2", constraint: "conflict" }],
     ["oneof set twice", "POST", "/v1/reservations/r1:confirm", { code: "a", text: "b" }, { field: "text", constraint: "oneof" }],
-    ["a field by proto and JSON name", "PATCH", "/v1/warehouses/w1", { address: { postalCode: "a", postal_code: "b" } }, { field: "warehouse.address.postal_code", constraint: "duplicate_field" }],
+    [
+      "a field by proto and JSON name",
+      "PATCH",
+      "/v1/warehouses/w1",
+      { address: { postalCode: "a", postal_code: "b" } },
+      { field: "warehouse.address.postal_code", constraint: "duplicate_field" },
+    ],
     ["unknown query parameter", "GET", "/v1/warehouses?colour=red", undefined, { field: "colour", value: "red", constraint: "unknown_query_parameter" }],
     ["query parameter on a body * method", "POST", "/v1/reservations/r1:confirm?note=x", {}, { field: "note", constraint: "unknown_query_parameter" }],
     ["query parameter into the body field", "PATCH", "/v1/warehouses/w1?warehouse.name=x", {}, { field: "warehouse.name", constraint: "conflict" }],
     ["query parameter bound by the path", "GET", "/v1/warehouses/w1/locations?warehouse_id=w2", undefined, { field: "warehouse_id", constraint: "conflict" }],
-    ["query parameter given twice", "GET", "/v1/warehouses?page_size=1&page_size=2", undefined, { field: "page_size", value: ["1", "2"], constraint: "multiple_values" }],
+    [
+      "query parameter given twice",
+      "GET",
+      "/v1/warehouses?page_size=1&page_size=2",
+      undefined,
+      { field: "page_size", value: ["1", "2"], constraint: "multiple_values" },
+    ],
     ["query parameter by both names", "GET", "/v1/warehouses?page_size=1&pageSize=2", undefined, { field: "page_size", constraint: "multiple_values" }],
     ["query int not a number", "GET", "/v1/warehouses?page_size=ten", undefined, { field: "page_size", value: "ten", constraint: "type" }],
     ["query int out of range", "GET", "/v1/warehouses?page_size=99999999999", undefined, { field: "page_size", constraint: "range" }],
     ["query bool", "GET", "/v1/warehouses?show_deleted=yes", undefined, { field: "show_deleted", value: "yes", constraint: "type" }],
     ["query unknown enum", "GET", "/v1/warehouses/w1/items?kind=KIND_CRATE", undefined, { field: "kind", value: "KIND_CRATE", constraint: "enum" }],
-    ["query bad item of a repeated enum", "GET", "/v1/warehouses/w1/items?kinds=KIND_BOX&kinds=x", undefined, { field: "kinds[1]", value: "x", constraint: "enum" }],
+    [
+      "query bad item of a repeated enum",
+      "GET",
+      "/v1/warehouses/w1/items?kinds=KIND_BOX&kinds=x",
+      undefined,
+      { field: "kinds[1]", value: "x", constraint: "enum" },
+    ],
     ["query uint64 negative", "GET", "/v1/warehouses/w1/items?serial=-1", undefined, { field: "serial", constraint: "range" }],
     ["query int64 not an integer", "GET", "/v1/warehouses/w1/items?min_quantity=abc", undefined, { field: "min_quantity", value: "abc", constraint: "type" }],
     ["query timestamp", "GET", "/v1/warehouses/w1/items?after=2024-13-01", undefined, { field: "after", constraint: "format" }],
@@ -153,6 +171,58 @@ describe("buildRequest: errors name the field", () => {
     expect(failure("POST", "/v1/warehouses", { priority: "high" }).message).toBe('warehouse.priority: expected a 32-bit integer, got "high"');
     expect(failure("GET", "/v1/warehouses/w1/items?kind=x").message).toContain("one of KIND_UNSPECIFIED, KIND_BOX, KIND_PALLET");
     expect(failure("POST", "/v1/warehouses", { priority: 3e9 }).message).toBe("warehouse.priority: 3000000000 is out of range for a 32-bit integer");
+  });
+});
+
+describe("buildRequest: every fault at once, hostile values", () => {
+  const faults = (verb: string, url: string, body?: unknown) => {
+    try {
+      transcode(verb, url, body);
+    } catch (e) {
+      if (!(e instanceof TranscodeError)) throw e;
+      return e;
+    }
+    throw new Error("expected a TranscodeError");
+  };
+
+  it("names every bad field, nested ones and list elements too, the first one as the error's own", () => {
+    const err = faults("POST", "/v1/warehouses", { code: 1, colour: "red", address: { town: "x", city: 2 }, priority: "high" });
+    expect(err.faults.map((f) => [f.field, f.constraint])).toEqual([
+      ["warehouse.code", "type"],
+      ["warehouse.colour", "unknown_field"],
+      ["warehouse.address.town", "unknown_field"],
+      ["warehouse.address.city", "type"],
+      ["warehouse.priority", "type"],
+    ]);
+    expect(err).toMatchObject({ field: "warehouse.code", value: 1, constraint: "type" });
+    expect(err.message.split("; ")).toEqual(err.faults.map((f) => f.message));
+    expect(faults("PATCH", "/v1/items/i1", { tags: [1, "a", 2] }).faults.map((f) => f.field)).toEqual(["item.tags[0]", "item.tags[2]"]);
+  });
+
+  it("reports at most MAX_FAULTS faults", () => {
+    const body = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`x${i}`, i]));
+    expect(faults("POST", "/v1/warehouses", body).faults).toHaveLength(MAX_FAULTS);
+  });
+
+  it("calls a number too large for JSON out of range, without echoing Infinity", () => {
+    const err = faults("POST", "/v1/warehouses", parseJsonBody('{"priority":1e400}'));
+    expect(err).toMatchObject({ field: "warehouse.priority", value: undefined, constraint: "range" });
+    expect(err.message).toBe("warehouse.priority: the number is out of range for a 32-bit integer");
+  });
+
+  it("refuses a NUL character in a path variable or a query parameter", () => {
+    expect(faults("GET", "/v1/warehouses/a%00b")).toMatchObject({ field: "id", constraint: "nul_character" });
+    expect(faults("GET", "/v1/warehouses?code=%00")).toMatchObject({ field: "code", constraint: "nul_character" });
+    expect(faults("GET", "/v1/warehouses/w1/items?tags=a&tags=%00")).toMatchObject({ field: "tags", constraint: "nul_character" });
+  });
+
+  it("leaves __proto__ and Object.prototype names as unknown fields and query parameters", () => {
+    expect(faults("POST", "/v1/warehouses", JSON.parse('{"constructor":1,"__proto__":2}')).faults.map((f) => f.field)).toEqual([
+      "warehouse.constructor",
+      "warehouse.__proto__",
+    ]);
+    expect(faults("GET", "/v1/warehouses?__proto__=1")).toMatchObject({ constraint: "unknown_query_parameter" });
+    expect(faults("GET", "/v1/warehouses?toString.x=1")).toMatchObject({ constraint: "unknown_query_parameter" });
   });
 });
 

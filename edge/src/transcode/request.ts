@@ -2,15 +2,27 @@ import type { DescField, DescMessage, DescMethod, JsonObject, JsonValue, Message
 import { decodeMessage } from "./decode.js";
 import { TranscodeError } from "./errors.js";
 import { findField, isPlainMessage, isPlainObject, protoPath, resolveFieldPath } from "./fields.js";
-import { readQuery, textToJson } from "./query.js";
+import { checkJsonText } from "./json-text.js";
+import { rejectNul, readQuery, textToJson } from "./query.js";
 import type { HttpBinding } from "./routes.js";
 
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 /**
- * Parses a request body. Empty text means "no body" (undefined); anything else must be JSON.
+ * Parses a request body. Empty text means "no body" (undefined); anything else must be UTF-8
+ * JSON that checkJsonText accepts (bounded depth, no repeated keys, no NUL). `bodyField` is the
+ * rule's body (HttpBinding.body): when it names a field, faults in the text are named under it.
  */
-export function parseJsonBody(text: string | Uint8Array): unknown {
-  const source = typeof text === "string" ? text : new TextDecoder("utf-8", { fatal: false }).decode(text);
+export function parseJsonBody(body: string | Uint8Array, bodyField = ""): unknown {
+  let source: string;
+  try {
+    source = typeof body === "string" ? body : utf8.decode(body);
+  } catch {
+    throw new TranscodeError(undefined, undefined, "encoding", "request body is not valid UTF-8");
+  }
   if (source.trim() === "") return undefined;
+  // Before parsing: what comes after the parse (fromJson, error reporting) recurses.
+  checkJsonText(source, bodyField === "*" ? "" : bodyField);
   try {
     return JSON.parse(source) as unknown;
   } catch (e) {
@@ -57,13 +69,19 @@ export function buildRequest<I extends DescMessage>(
   for (const [path, text] of Object.entries(pathVars)) {
     const chain = resolveFieldPath(input, path);
     if (chain === undefined) throw new Error(`path variable {${path}} is not a field of ${input.typeName}`);
+    rejectNul(protoPath(chain), text);
     json = setIn(json, chain, textToJson(chain.at(-1)!, text), "the URL path");
   }
 
   if ([...query.keys()].length > 0) {
     if (rule.body === "*") {
       const key = [...query.keys()][0]!;
-      throw new TranscodeError(key, query.get(key), "unknown_query_parameter", `query parameter "${key}" is not accepted: this endpoint takes every field in the body`);
+      throw new TranscodeError(
+        key,
+        query.get(key),
+        "unknown_query_parameter",
+        `query parameter "${key}" is not accepted: this endpoint takes every field in the body`,
+      );
     }
     const bound = new Set(Object.keys(pathVars).map((p) => protoPath(resolveFieldPath(input, p)!)));
     const isBound = (path: string) =>
@@ -102,7 +120,7 @@ function setIn(json: JsonObject, chain: readonly DescField[], value: JsonValue, 
 
 function sameValue(field: DescField, a: JsonValue, b: JsonValue): boolean {
   if (field.enum !== undefined) {
-    const number = (v: JsonValue) => (typeof v === "string" ? field.enum.values.find((e) => e.name === v)?.number ?? v : v);
+    const number = (v: JsonValue) => (typeof v === "string" ? (field.enum.values.find((e) => e.name === v)?.number ?? v) : v);
     return number(a) === number(b);
   }
   return String(a) === String(b);

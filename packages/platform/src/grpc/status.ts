@@ -18,10 +18,8 @@ const DETAILS_KEY = "grpc-status-details-bin";
 export function toStatus(err: DomainError): Partial<StatusObject> {
   const metadata = new Metadata();
   const details = [anyPack(ErrorInfoSchema, create(ErrorInfoSchema, errorInfoOf(err)))];
-  if (err.code === status.INVALID_ARGUMENT && err.violations.length > 0) {
-    const fieldViolations = err.violations.map((v) => ({ field: v.field, description: v.description ?? err.message, reason: v.constraint }));
-    details.push(anyPack(BadRequestSchema, create(BadRequestSchema, { fieldViolations })));
-  }
+  const badRequest = badRequestOf(err);
+  if (badRequest) details.push(anyPack(BadRequestSchema, create(BadRequestSchema, badRequest)));
   const rpcStatus = create(StatusSchema, { code: err.code, message: err.message, details });
   metadata.set(DETAILS_KEY, Buffer.from(toBinary(StatusSchema, rpcStatus)));
   return { code: err.code, details: err.message, metadata };
@@ -39,6 +37,15 @@ export function errorInfoOf(err: DomainError): MessageInitShape<typeof ErrorInfo
     domain: ERROR_DOMAIN,
     metadata: v ? { field: v.field, constraint: v.constraint, ...(v.value === undefined ? {} : { value: plainString(v.value) }) } : {},
   };
+}
+
+/**
+ * The google.rpc.BadRequest of an INVALID_ARGUMENT error, listing every field violation (the
+ * same over gRPC and Connect); undefined for other errors and when no field is at fault.
+ */
+export function badRequestOf(err: DomainError): MessageInitShape<typeof BadRequestSchema> | undefined {
+  if (err.code !== status.INVALID_ARGUMENT || err.violations.length === 0) return undefined;
+  return { fieldViolations: err.violations.map((v) => ({ field: v.field, description: v.description ?? err.message, reason: v.constraint })) };
 }
 
 const plainString = (value: unknown) => (typeof value === "string" ? value : JSON.stringify(value));

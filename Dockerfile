@@ -10,4 +10,4 @@ ENV NODE_ENV=production
 COPY --from=build /app /app
 USER node
 EXPOSE 8080 50051 50052 50053 50054
-CMD ["node", "--import", "tsx", "packages/cluster/src/main.ts"]
+CMD ["node", "--import", "tsx", "apps/cluster/src/main.ts"]

@@ -1,8 +1,10 @@
 import { defineConfig } from "vitest/config";
+import { processes } from "./packages/service-catalog/src/catalog.ts";
 
 // One project per workspace package, so `vitest run --project warehouse` runs one package's
-// tests and the root `npm test` runs them all. Each test file owns its own database or schema,
-// so files run in parallel.
+// tests and the root `npm test` runs them all: the libraries and apps by hand, and one per
+// service process of the catalog. Each test file owns its own database or schema, so files
+// run in parallel.
 const project = (name: string, dir: string) => ({
   test: { name, root: dir, include: ["src/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 120_000 },
 });
@@ -11,14 +13,11 @@ export default defineConfig({
   test: {
     projects: [
       project("platform", "packages/platform"),
-      project("api", "packages/api"),
-      project("cluster", "packages/cluster"),
-      project("warehouse", "services/warehouse"),
-      project("inventory", "services/inventory"),
-      project("reservation", "services/reservation"),
-      project("user", "services/user"),
+      project("service-catalog", "packages/service-catalog"),
+      project("cluster", "apps/cluster"),
       project("edge", "edge"),
       project("infra", "infra-pulumi"),
+      ...processes.map((p) => project(p.name, `services/${p.name}`)),
     ],
   },
 });

@@ -1,50 +1,39 @@
-import { DEFAULT_GRPC_PORTS, DEFAULT_HTTP_PORT, processOf, publicServices, type ProcessName } from "@inv/api";
-import { commonConfigProperties, createLogger, loadConfig, onShutdownSignal, type CommonConfig } from "@inv/platform";
+import { commonConfigProperties, createLogger, loadConfig, onShutdownSignal } from "@inv/platform";
+import { edge, grpcTarget, grpcTargetVariable, perProcess, processNames, type GrpcTargetVariable } from "@inv/service-catalog";
+import { processOf, publicServices } from "@inv/service-catalog/descriptors";
 import { startEdge } from "./index.js";
 
-interface EdgeConfig extends CommonConfig {
+type EdgeConfig = {
+  LOG_LEVEL: string;
+  REDIS_URL?: string;
   HTTP_PORT: number;
   HTTP_HOST: string;
   CORS_ALLOWED_ORIGINS: string;
   UPSTREAM_DEADLINE_MS: number;
-  WAREHOUSE_GRPC_TARGET: string;
-  INVENTORY_GRPC_TARGET: string;
-  RESERVATION_GRPC_TARGET: string;
-  USER_GRPC_TARGET: string;
-}
-
-const target = (name: string, port: number) => ({ type: "string", minLength: 1, default: `dns:///127.0.0.1:${port}`, description: `gRPC target of the ${name} service` });
+} & Record<GrpcTargetVariable, string>; // one target per process of the catalog
 
 const config = loadConfig<EdgeConfig>({
   type: "object",
   properties: {
-    ...commonConfigProperties,
-    HTTP_PORT: { type: "integer", minimum: 0, maximum: 65535, default: DEFAULT_HTTP_PORT },
+    LOG_LEVEL: commonConfigProperties.LOG_LEVEL,
+    REDIS_URL: commonConfigProperties.REDIS_URL,
+    HTTP_PORT: { type: "integer", minimum: 0, maximum: 65535, default: edge.httpPort },
     HTTP_HOST: { type: "string", minLength: 1, default: "0.0.0.0" },
     CORS_ALLOWED_ORIGINS: { type: "string", default: "*" },
     UPSTREAM_DEADLINE_MS: { type: "integer", minimum: 100, maximum: 300_000, default: 10_000 },
-    WAREHOUSE_GRPC_TARGET: target("warehouse", DEFAULT_GRPC_PORTS.warehouse),
-    INVENTORY_GRPC_TARGET: target("inventory", DEFAULT_GRPC_PORTS.inventory),
-    RESERVATION_GRPC_TARGET: target("reservation", DEFAULT_GRPC_PORTS.reservation),
-    USER_GRPC_TARGET: target("user", DEFAULT_GRPC_PORTS.user),
+    ...perProcess(grpcTargetVariable, (p) => ({ type: "string", minLength: 1, default: grpcTarget(p, "127.0.0.1") }) as const),
   },
-  required: ["HTTP_PORT", "HTTP_HOST"],
-} as never);
+  required: ["LOG_LEVEL", "HTTP_PORT", "HTTP_HOST", "CORS_ALLOWED_ORIGINS", "UPSTREAM_DEADLINE_MS", ...processNames.map(grpcTargetVariable)],
+});
 
-const targets: Record<ProcessName, string> = {
-  warehouse: config.WAREHOUSE_GRPC_TARGET,
-  inventory: config.INVENTORY_GRPC_TARGET,
-  reservation: config.RESERVATION_GRPC_TARGET,
-  user: config.USER_GRPC_TARGET,
-};
 const log = createLogger("edge", config.LOG_LEVEL);
-const edge = await startEdge({
+const running = await startEdge({
   port: config.HTTP_PORT,
   host: config.HTTP_HOST,
   services: publicServices,
-  targetOf: (service) => targets[processOf(service).name],
+  targetOf: (service) => config[grpcTargetVariable(processOf(service).name)],
   log,
   corsOrigins: config.CORS_ALLOWED_ORIGINS.split(",").map((o) => o.trim()).filter(Boolean),
   upstreamDeadlineMs: config.UPSTREAM_DEADLINE_MS,
 });
-onShutdownSignal(log, () => edge.stop());
+onShutdownSignal(log, () => running.stop());

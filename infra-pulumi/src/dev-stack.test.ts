@@ -1,14 +1,10 @@
+import { edge, processes } from "@inv/service-catalog";
 import { beforeAll, describe, expect, test } from "vitest";
 import { acceptsTags } from "./testing/aws-schema.js";
 import { containersOf, ecsService, processOn } from "./testing/ecs.js";
 import { runProgram, testImage, type MockCloud } from "./testing/mock-cloud.js";
 
-const services = [
-  { name: "warehouse", port: 50051 },
-  { name: "inventory", port: 50052 },
-  { name: "reservation", port: 50053 },
-  { name: "user", port: 50054 },
-];
+const services = processes.map((p) => ({ name: p.name, port: p.grpcPort }));
 
 describe("the dev stack", () => {
   let cloud: MockCloud;
@@ -20,7 +16,7 @@ describe("the dev stack", () => {
 
   test("runs one Fargate service per process plus the edge, each registered in Cloud Map", () => {
     const running = cloud.ofType(ecsService);
-    expect(running.map((s) => s.inputs["name"]).sort()).toEqual(["edge", "inventory", "reservation", "user", "warehouse"]);
+    expect(running.map((s) => s.inputs["name"]).sort()).toEqual([edge.name, ...services.map((s) => s.name)].sort());
     const namespace = cloud.ofType("aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace");
     expect(namespace.map((n) => n.inputs["name"])).toEqual(["inventory.internal"]);
     for (const service of running) {

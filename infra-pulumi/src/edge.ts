@@ -4,8 +4,6 @@ import { FargateService } from "./fargate.js";
 import { edgeProcess, grpcTargets } from "./processes.js";
 import type { ProcessPlacement } from "./service.js";
 
-export const readinessPath = "/readyz";
-
 export interface EdgeArgs extends ProcessPlacement {
   vpcId: pulumi.Input<string>;
   publicSubnetIds: pulumi.Input<string>[];
@@ -45,7 +43,7 @@ export class Edge extends pulumi.ComponentResource {
       protocol: "HTTP",
       // /readyz fails while the edge cannot reach its upstreams, so traffic only goes to tasks that can serve it.
       healthCheck: {
-        path: readinessPath,
+        path: edgeProcess.readinessPath,
         port: "traffic-port",
         protocol: "HTTP",
         matcher: "200",
@@ -78,10 +76,7 @@ export class Edge extends pulumi.ComponentResource {
           ...Object.fromEntries(grpcTargets(args.serviceDomain).map((t) => [t.name, t.value])),
         },
         secrets: { REDIS_URL: args.redisUrlSecretArn },
-        healthCheck: [
-          "CMD", "node", "-e",
-          `fetch('http://127.0.0.1:${edgeProcess.httpPort}${readinessPath}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`,
-        ],
+        healthCheck: ["CMD", ...edgeProcess.healthCheck],
       },
       loadBalancer: { targetGroupArn: targets.arn, listener },
     }, child);

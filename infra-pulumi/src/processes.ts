@@ -1,39 +1,28 @@
-import { DEFAULT_GRPC_PORTS, DEFAULT_HTTP_PORT, type ProcessName } from "@inv/api/processes";
+import {
+  edge,
+  edgeCommand,
+  edgeHealthCheck,
+  grpcTarget as grpcTargetOn,
+  grpcTargetVariable,
+  processes,
+  type ProcessDeclaration,
+  type ProcessName,
+} from "@inv/service-catalog";
 
 /**
- * The service processes of the platform as the image runs them: the names and gRPC ports of
- * `@inv/api/processes` (which needs no generated code), and the entry points `compose.yaml` uses.
+ * The processes as the image runs them on Fargate, straight from the service catalog (plain data,
+ * no generated code), so the stack, compose and `npm start` cannot disagree on names and ports.
  */
 export type { ProcessName };
+export type ServiceProcess = ProcessDeclaration;
 
-export interface ServiceProcess {
-  readonly name: ProcessName;
-  readonly grpcPort: number;
-  readonly command: readonly string[];
-}
+export const serviceProcesses: readonly ServiceProcess[] = processes;
 
-const entryPoint = (name: ProcessName) => ["node", "--import", "tsx", `services/${name}/src/main.ts`];
-
-export const serviceProcesses: readonly ServiceProcess[] = (Object.keys(DEFAULT_GRPC_PORTS) as ProcessName[]).map((name) => ({
-  name,
-  grpcPort: DEFAULT_GRPC_PORTS[name],
-  command: entryPoint(name),
-}));
-
-export const edgeProcess = {
-  name: "edge",
-  httpPort: DEFAULT_HTTP_PORT,
-  command: ["node", "--import", "tsx", "edge/src/main.ts"],
-} as const;
-
-/** `WAREHOUSE_GRPC_TARGET` and friends: the variables through which a process finds the others. */
-export function grpcTargetVariable(name: ProcessName): string {
-  return `${name.toUpperCase()}_GRPC_TARGET`;
-}
+export const edgeProcess = { ...edge, command: edgeCommand, healthCheck: edgeHealthCheck } as const;
 
 /** grpc-js target resolved through Cloud Map's multivalue A records, so `round_robin` spreads calls over tasks. */
 export function grpcTarget(process: ServiceProcess, serviceDomain: string): string {
-  return `dns:///${process.name}.${serviceDomain}:${process.grpcPort}`;
+  return grpcTargetOn(process, `${process.name}.${serviceDomain}`);
 }
 
 /** The environment entries that point at every service process. */

@@ -1,10 +1,11 @@
+import { processes } from "@inv/service-catalog";
 import { beforeAll, describe, expect, test } from "vitest";
 import { ecsService } from "./testing/ecs.js";
 import { runProgram, type CreatedResource, type MockCloud } from "./testing/mock-cloud.js";
 
 const ingressRule = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
 const egressRule = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
-const grpcPorts: Record<string, number> = { warehouse: 50051, inventory: 50052, reservation: 50053, user: 50054 };
+const grpcPorts: Record<string, number> = Object.fromEntries(processes.map((p) => [p.name, p.grpcPort]));
 
 describe("security groups of the dev stack", () => {
   let cloud: MockCloud;

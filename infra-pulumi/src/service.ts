@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { serviceCommand, serviceHealthCheck } from "@inv/service-catalog";
 import { FargateService } from "./fargate.js";
 import { grpcTarget, grpcTargets, type ServiceProcess } from "./processes.js";
 
@@ -43,17 +44,17 @@ export class GrpcService extends pulumi.ComponentResource {
       ...args,
       processName: process.name,
       container: {
-        command: process.command,
+        command: serviceCommand(process),
         port: process.grpcPort,
         environment: {
           GRPC_HOST: "0.0.0.0",
           GRPC_PORT: String(process.grpcPort),
           LOG_LEVEL: args.logLevel,
-          // Services will call each other (see DESIGN.md); they find their peers the way the edge does.
+          // Services will call each other; they find their peers the way the edge does.
           ...Object.fromEntries(grpcTargets(args.serviceDomain).map((t) => [t.name, t.value])),
         },
         secrets: { DATABASE_URL: args.databaseUrlSecretArn, REDIS_URL: args.redisUrlSecretArn },
-        healthCheck: ["CMD", "node", "--import", "tsx", "scripts/grpc-health.ts", `127.0.0.1:${process.grpcPort}`],
+        healthCheck: ["CMD", ...serviceHealthCheck(process)],
       },
     }, { parent: this });
 

@@ -1,7 +1,8 @@
-import { serviceProcesses } from "@inv/api";
 import { registration, type ServiceDefinitionOptions } from "@inv/platform";
+import { processNamed } from "@inv/service-catalog";
+import { serviceProcess } from "@inv/service-catalog/descriptors";
 
-const entry = serviceProcesses.find((p) => p.name === "inventory")!;
+export const INVENTORY_DEFAULT_PORT = processNamed("inventory").grpcPort;
 
 /**
  * The inventory service process. Its contracts are final; its handlers come in a later issue, so
@@ -10,7 +11,5 @@ const entry = serviceProcesses.find((p) => p.name === "inventory")!;
  */
 export const inventoryServiceDefinition: ServiceDefinitionOptions = {
   name: "inventory",
-  register: () => entry.services.map((service) => registration(service, {})),
+  register: () => serviceProcess("inventory").services.map((service) => registration(service, {})),
 };
-
-export const INVENTORY_DEFAULT_PORT = entry.defaultPort;

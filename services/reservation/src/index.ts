@@ -1,7 +1,8 @@
-import { serviceProcesses } from "@inv/api";
 import { registration, type ServiceDefinitionOptions } from "@inv/platform";
+import { processNamed } from "@inv/service-catalog";
+import { serviceProcess } from "@inv/service-catalog/descriptors";
 
-const entry = serviceProcesses.find((p) => p.name === "reservation")!;
+export const RESERVATION_DEFAULT_PORT = processNamed("reservation").grpcPort;
 
 /**
  * The reservation service process. Its contracts are final; its handlers come in a later issue, so
@@ -10,7 +11,5 @@ const entry = serviceProcesses.find((p) => p.name === "reservation")!;
  */
 export const reservationServiceDefinition: ServiceDefinitionOptions = {
   name: "reservation",
-  register: () => entry.services.map((service) => registration(service, {})),
+  register: () => serviceProcess("reservation").services.map((service) => registration(service, {})),
 };
-
-export const RESERVATION_DEFAULT_PORT = entry.defaultPort;

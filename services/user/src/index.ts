@@ -1,7 +1,8 @@
-import { serviceProcesses } from "@inv/api";
 import { registration, type ServiceDefinitionOptions } from "@inv/platform";
+import { processNamed } from "@inv/service-catalog";
+import { serviceProcess } from "@inv/service-catalog/descriptors";
 
-const entry = serviceProcesses.find((p) => p.name === "user")!;
+export const USER_DEFAULT_PORT = processNamed("user").grpcPort;
 
 /**
  * The user service process. Its contracts are final; its handlers come in a later issue, so
@@ -10,7 +11,5 @@ const entry = serviceProcesses.find((p) => p.name === "user")!;
  */
 export const userServiceDefinition: ServiceDefinitionOptions = {
   name: "user",
-  register: () => entry.services.map((service) => registration(service, {})),
+  register: () => serviceProcess("user").services.map((service) => registration(service, {})),
 };
-
-export const USER_DEFAULT_PORT = entry.defaultPort;

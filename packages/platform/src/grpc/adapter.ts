@@ -20,7 +20,31 @@ export function methodDefinition(method: DescMethod): MethodDefinition<unknown, 
   };
 }
 
-/** A grpc-js ServiceDefinition built from a protobuf-es service descriptor, keyed by method local name. */
+/**
+ * What a server's deserializer hands on for bytes that are no valid request message. grpc-js
+ * answers INTERNAL when a deserializer throws, but undecodable input is the caller's fault: the
+ * server refuses it with INVALID_ARGUMENT before any handler sees it.
+ */
+export class UndecodableRequest {
+  constructor(readonly reason: string) {}
+}
+
+function decodeOrMark(schema: DescMethod["input"]) {
+  return (buf: Buffer): unknown => {
+    try {
+      return fromBinary(schema, buf);
+    } catch (err) {
+      return new UndecodableRequest(err instanceof Error ? err.message : String(err));
+    }
+  };
+}
+
+/**
+ * A grpc-js ServiceDefinition built from a protobuf-es service descriptor, keyed by method local
+ * name, for serving: requests that do not decode arrive as UndecodableRequest.
+ */
 export function serviceDefinition(service: DescService): ServiceDefinition {
-  return Object.fromEntries(service.methods.map((m) => [m.localName, methodDefinition(m)]));
+  return Object.fromEntries(
+    service.methods.map((m) => [m.localName, { ...methodDefinition(m), requestDeserialize: decodeOrMark(m.input) }]),
+  );
 }

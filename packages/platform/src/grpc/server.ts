@@ -3,8 +3,8 @@ import { create, type DescMethod } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation, type ServingStatus } from "grpc-health-check";
 import type { Logger } from "pino";
-import { DomainError, Unimplemented } from "../errors.js";
-import { serviceDefinition } from "./adapter.js";
+import { DomainError, InvalidArgument, Unimplemented } from "../errors.js";
+import { serviceDefinition, UndecodableRequest } from "./adapter.js";
 import type { CallContext, Interceptor, ServiceRegistration, UnaryCall } from "./handler.js";
 import { callLogging, chain, errorMapping, logCall, toDomainError } from "./interceptors.js";
 import { reflectionFor } from "./reflection.js";
@@ -50,6 +50,16 @@ function contextFor(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWr
   };
 }
 
+function undecodable(request: UndecodableRequest, method: DescMethod): InvalidArgument {
+  return new InvalidArgument(`the request is not a valid ${method.input.typeName}: ${request.reason}`, [], "MALFORMED_REQUEST");
+}
+
+/** Bytes that decoded to no request message reach no handler, nor any interceptor after this one. */
+const refuseUndecodable: Interceptor = (next) => async (request, ctx) => {
+  if (request instanceof UndecodableRequest) throw undecodable(request, ctx.method);
+  return next(request, ctx);
+};
+
 function unimplemented(method: DescMethod): UnaryCall {
   return async () => {
     throw new Unimplemented(`${method.parent.typeName}.${method.name} is not implemented yet`);
@@ -59,7 +69,7 @@ function unimplemented(method: DescMethod): UnaryCall {
 export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningGrpcServer> {
   const server = new grpc.Server();
   const log = opts.log;
-  const interceptors = [callLogging, errorMapping, ...(opts.interceptors ?? [])];
+  const interceptors = [callLogging, errorMapping, refuseUndecodable, ...(opts.interceptors ?? [])];
 
   for (const { service, impl } of opts.services) {
     const handlers: grpc.UntypedServiceImplementation = {};
@@ -117,6 +127,7 @@ async function serveStream(
 ) {
   const started = performance.now();
   try {
+    if (call.request instanceof UndecodableRequest) throw undecodable(call.request, ctx.method);
     if (!impl) throw new Unimplemented(`${ctx.method.parent.typeName}.${ctx.method.name} is not implemented yet`);
     for await (const message of impl(call.request, ctx)) {
       if (ctx.signal.aborted) break;

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import type { ProcessName } from "@inv/api";
 import { createScratchDatabase, testRedisUrl } from "@inv/platform/testing";
+import { perProcess, type ProcessName } from "@inv/service-catalog";
 import { pino } from "pino";
 import { startCluster, type RunningCluster } from "./index.js";
 
@@ -12,24 +12,25 @@ export interface TestCluster extends RunningCluster {
 }
 
 /**
- * The third tier of tests: the whole cluster, every service on a free port behind the edge,
- * over this file's own database (or in-memory PGlite) and real Redis when TEST_REDIS_URL is set.
+ * The third tier of tests: the whole cluster, every process of the catalog on a free port behind
+ * the edge, over this file's own database (or in-memory PGlite) and real Redis when TEST_REDIS_URL is set.
  */
 export async function startTestCluster(): Promise<TestCluster> {
   const scratch = await createScratchDatabase("cluster");
   const cluster = await startCluster({
     host: "127.0.0.1",
     httpPort: 0,
-    grpcPorts: { warehouse: 0, inventory: 0, reservation: 0, user: 0 },
+    grpcPorts: perProcess((name) => name, () => 0),
     databaseUrl: scratch.url,
     redisUrl: testRedisUrl(),
     cachePrefix: `test:${randomBytes(4).toString("hex")}:`,
     log: pino({ level: process.env["TEST_LOG_LEVEL"] ?? "silent" }),
   });
+  const addressOf = new Map(cluster.services.map((s) => [s.name, s.server.address]));
   return {
     ...cluster,
     baseUrl: cluster.edge.url,
-    grpc: Object.fromEntries(cluster.services.map((s) => [s.name, s.server.address])) as Record<ProcessName, string>,
+    grpc: perProcess((name) => name, (p) => addressOf.get(p.name) ?? ""),
     async stop() {
       await cluster.stop();
       await scratch.drop();

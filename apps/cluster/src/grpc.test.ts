@@ -4,10 +4,11 @@
  */
 import type { DescMessage, DescService } from "@bufbuild/protobuf";
 import { status } from "@grpc/grpc-js";
-import { serviceProcesses, type ProcessName } from "@inv/api";
 import { Health, HealthCheckResponse_ServingStatus } from "@inv/gen/grpc/health/v1/health_pb";
 import { GrpcChannel, RemoteError, createGrpcClient } from "@inv/platform";
 import { ReflectionClient } from "@inv/platform/testing";
+import type { ProcessName } from "@inv/service-catalog";
+import { serviceProcesses } from "@inv/service-catalog/descriptors";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestCluster, type TestCluster } from "./testing.js";
 

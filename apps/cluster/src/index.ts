@@ -1,0 +1,74 @@
+import { startEdge, type RunningEdge } from "@inv/edge";
+import { startService, type Logger, type RunningService } from "@inv/platform";
+import type { ProcessName } from "@inv/service-catalog";
+import { processOf, publicServices, serviceProcesses } from "@inv/service-catalog/descriptors";
+import { definitions } from "./definitions.js";
+
+export { definitions } from "./definitions.js";
+
+export interface ClusterSettings {
+  host: string;
+  httpPort: number;
+  /** gRPC port of each process; 0 picks a free one. */
+  grpcPorts: Record<ProcessName, number>;
+  databaseUrl?: string | undefined;
+  dataDir?: string | undefined;
+  redisUrl?: string | undefined;
+  /** Prefix of cache keys, so clusters sharing one Redis stay apart. */
+  cachePrefix?: string;
+  log: Logger;
+}
+
+/** A running service process, named as in the catalog. */
+export interface RunningProcess extends RunningService {
+  readonly name: ProcessName;
+}
+
+export interface RunningCluster {
+  readonly edge: RunningEdge;
+  readonly services: readonly RunningProcess[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Every service on its own gRPC port and the edge on HTTP, in one process: the same entry
+ * points compose and Fargate run one per container.
+ */
+export async function startCluster(settings: ClusterSettings): Promise<RunningCluster> {
+  const services: RunningProcess[] = [];
+  try {
+    for (const { name } of serviceProcesses) {
+      const running = await startService(definitions[name], {
+        port: settings.grpcPorts[name],
+        host: settings.host,
+        databaseUrl: settings.databaseUrl,
+        dataDir: settings.dataDir,
+        redisUrl: settings.redisUrl,
+        cachePrefix: `${settings.cachePrefix ?? ""}${name}`,
+        log: settings.log.child({ service: name }),
+      });
+      services.push({ name, server: running.server, stop: (graceMs) => running.stop(graceMs) });
+    }
+    const addressOf = new Map(services.map((s) => [s.name, s.server.address]));
+    const edge = await startEdge({
+      port: settings.httpPort,
+      host: settings.host,
+      services: publicServices,
+      targetOf: (service) => `dns:///${addressOf.get(processOf(service).name)}`,
+      log: settings.log.child({ service: "edge" }),
+      corsOrigins: ["*"],
+      upstreamDeadlineMs: 10_000,
+    });
+    return {
+      edge,
+      services,
+      async stop() {
+        await edge.stop();
+        await Promise.all(services.map((s) => s.stop(5_000)));
+      },
+    };
+  } catch (err) {
+    await Promise.all(services.map((s) => s.stop(0)));
+    throw err;
+  }
+}

@@ -1,0 +1,75 @@
+import { edge, processes, type ProcessDeclaration, type ProcessName } from "./catalog.js";
+
+/** Who reads a variable: every service process on its own, the edge on its own, or `npm start`. */
+export type Reader = "services" | "edge" | "cluster";
+
+export interface EnvironmentVariable {
+  readonly name: string;
+  readonly meaning: string;
+  /**
+   * What the reader assumes when the variable is unset, as it would be written in the
+   * environment; null when unset means off or embedded. A function when each service process
+   * has its own (its port).
+   */
+  readonly default: string | null | ((process: ProcessDeclaration) => string);
+  readonly readBy: readonly Reader[];
+}
+
+type Upper = Uppercase<ProcessName>;
+export type GrpcPortVariable = `${Upper}_GRPC_PORT`;
+export type GrpcTargetVariable = `${Upper}_GRPC_TARGET`;
+
+const upper = (name: ProcessName) => name.toUpperCase() as Upper;
+
+/** `WAREHOUSE_GRPC_PORT` and friends: where `npm start` puts each process. */
+export const grpcPortVariable = (name: ProcessName): GrpcPortVariable => `${upper(name)}_GRPC_PORT`;
+
+/** `WAREHOUSE_GRPC_TARGET` and friends: where the edge finds each process. */
+export const grpcTargetVariable = (name: ProcessName): GrpcTargetVariable => `${upper(name)}_GRPC_TARGET`;
+
+/** grpc-js target of a process on one host; dns:/// so round_robin spreads calls over every address. */
+export const grpcTarget = (process: ProcessDeclaration, host: string) => `dns:///${host}:${process.grpcPort}`;
+
+const shared: readonly EnvironmentVariable[] = [
+  { name: "LOG_LEVEL", meaning: "pino level: fatal … trace, or silent", default: "info", readBy: ["services", "edge", "cluster"] },
+  {
+    name: "DATABASE_URL",
+    meaning: "postgres:// URL; each service migrates its own schema at start (unset: embedded PGlite)",
+    default: null,
+    readBy: ["services", "cluster"],
+  },
+  { name: "DATA_DIR", meaning: "where embedded PGlite keeps its files, a folder per service", default: "./.data", readBy: ["services", "cluster"] },
+  {
+    name: "REDIS_URL",
+    meaning: "redis:// URL for caches, rate limits and events (unset: in-process)",
+    default: null,
+    readBy: ["services", "edge", "cluster"],
+  },
+  { name: "GRPC_PORT", meaning: "the gRPC port of a service run on its own", default: (p) => String(p.grpcPort), readBy: ["services"] },
+  { name: "GRPC_HOST", meaning: "the address a service run on its own binds", default: "0.0.0.0", readBy: ["services"] },
+  { name: "HTTP_PORT", meaning: "the edge's HTTP port", default: String(edge.httpPort), readBy: ["edge", "cluster"] },
+  { name: "HTTP_HOST", meaning: "the address the edge run on its own binds", default: "0.0.0.0", readBy: ["edge"] },
+  { name: "HOST", meaning: "the address every listener of `npm start` binds", default: "127.0.0.1", readBy: ["cluster"] },
+  { name: "CORS_ALLOWED_ORIGINS", meaning: "comma-separated origins browsers may call the edge from", default: "*", readBy: ["edge"] },
+  { name: "UPSTREAM_DEADLINE_MS", meaning: "deadline of each call the edge forwards", default: "10000", readBy: ["edge"] },
+];
+
+const perProcess: readonly EnvironmentVariable[] = processes.flatMap((p): EnvironmentVariable[] => [
+  { name: grpcPortVariable(p.name), meaning: `gRPC port of the ${p.name} process under npm start`, default: String(p.grpcPort), readBy: ["cluster"] },
+  { name: grpcTargetVariable(p.name), meaning: `gRPC target of the ${p.name} process`, default: grpcTarget(p, "127.0.0.1"), readBy: ["edge"] },
+]);
+
+/** Every variable any process reads. */
+export const environment: readonly EnvironmentVariable[] = [...shared, ...perProcess];
+
+/** The variables one reader understands. */
+export function variablesReadBy(reader: Reader): readonly EnvironmentVariable[] {
+  return environment.filter((v) => v.readBy.includes(reader));
+}
+
+/** A variable's default as a given service process sees it (null: unset means off or embedded). */
+export function defaultFor(variable: EnvironmentVariable, process?: ProcessDeclaration): string | null {
+  if (typeof variable.default !== "function") return variable.default;
+  if (!process) throw new Error(`${variable.name} has a default per service process; name the process`);
+  return variable.default(process);
+}

@@ -4,11 +4,11 @@ import { ConfigError, commonConfigProperties, loadConfig, type CommonConfig } fr
 interface TestConfig extends CommonConfig {
   PORT: number;
 }
-const schema = {
+const schema: Parameters<typeof loadConfig<TestConfig>>[0] = {
   type: "object",
   properties: { ...commonConfigProperties, PORT: { type: "integer", minimum: 1, maximum: 65535, default: 8080 } },
   required: ["PORT", "LOG_LEVEL", "DATA_DIR"],
-} as never;
+};
 
 describe("loadConfig", () => {
   it("fills defaults and coerces numbers", () => {

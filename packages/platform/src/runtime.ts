@@ -100,7 +100,7 @@ export async function runStandalone(def: ServiceDefinitionOptions, defaultPort: 
     },
     required: ["LOG_LEVEL", "DATA_DIR", "GRPC_PORT", "GRPC_HOST"],
     additionalProperties: false,
-  } as never);
+  });
   const log = createLogger(def.name, config.LOG_LEVEL);
   const service = await startService(def, {
     port: config.GRPC_PORT,

@@ -1,4 +1,4 @@
-import { create, toJson, type DescMethod, type JsonObject, type JsonValue, type Message, type Registry } from "@bufbuild/protobuf";
+import { toJson, type DescMethod, type JsonObject, type JsonValue, type Message, type Registry } from "@bufbuild/protobuf";
 import { findField, isPlainMessage } from "./fields.js";
 import type { HttpBinding } from "./routes.js";
 

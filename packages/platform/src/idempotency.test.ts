@@ -70,7 +70,7 @@ describe("runIdempotent", () => {
   });
 
   it("takes over an expired id, and sweeps expired ones", async () => {
-    const { state, run, req } = counted(`r${++seq}`);
+    const { state, run } = counted(`r${++seq}`);
     await run();
     const stale = counted(`r${++seq}`);
     await stale.run();

@@ -4,7 +4,8 @@ import { perProcess, processNames, type ProcessName } from "@inv/service-catalog
 /**
  * The implementation of each process of the catalog, found by convention so that adding a
  * process takes its catalog entry and its folder, nothing here: `services/<name>` is the
- * workspace `@inv/<name>-service`, whose entry exports `<name>ServiceDefinition`.
+ * workspace `@inv/<name>-service`, whose entry exports `<name>ServiceDefinition`. Each such
+ * package is a declared dependency of this app (a test holds the list to the catalog).
  */
 async function definitionOf(name: ProcessName): Promise<ServiceDefinitionOptions> {
   const specifier = `@inv/${name}-service`;

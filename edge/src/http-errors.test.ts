@@ -1,6 +1,6 @@
 /** How the edge turns a gRPC status into an HTTP status and seed 000's error body (with every violation). */
 import { status } from "@grpc/grpc-js";
-import { DomainError, Internal, InvalidArgument, NotFound, RemoteError, type FieldViolation } from "@inv/platform";
+import { type DomainError, Internal, InvalidArgument, NotFound, RemoteError, type FieldViolation } from "@inv/platform";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { describe, expect, it } from "vitest";
 import { EdgeError, asDomainError, errorBody, errorBodySchema, httpStatusOf } from "./http-errors.js";

@@ -33,7 +33,9 @@ const running = await startEdge({
   services: publicServices,
   targetOf: (service) => config[grpcTargetVariable(processOf(service).name)],
   log,
-  corsOrigins: config.CORS_ALLOWED_ORIGINS.split(",").map((o) => o.trim()).filter(Boolean),
+  corsOrigins: config.CORS_ALLOWED_ORIGINS.split(",")
+    .map((o) => o.trim())
+    .filter(Boolean),
   upstreamDeadlineMs: config.UPSTREAM_DEADLINE_MS,
 });
 onShutdownSignal(log, () => running.stop());

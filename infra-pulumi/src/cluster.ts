@@ -16,14 +16,22 @@ export class ComputeCluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: ComputeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("inventory:platform:ComputeCluster", name, {}, opts);
-    const cluster = new aws.ecs.Cluster(name, {
-      settings: [{ name: "containerInsights", value: "enabled" }],
-    }, { parent: this });
-    const namespace = new aws.servicediscovery.PrivateDnsNamespace(name, {
-      name: args.serviceDomain,
-      vpc: args.vpcId,
-      description: "gRPC services of the inventory platform",
-    }, { parent: this });
+    const cluster = new aws.ecs.Cluster(
+      name,
+      {
+        settings: [{ name: "containerInsights", value: "enabled" }],
+      },
+      { parent: this },
+    );
+    const namespace = new aws.servicediscovery.PrivateDnsNamespace(
+      name,
+      {
+        name: args.serviceDomain,
+        vpc: args.vpcId,
+        description: "gRPC services of the inventory platform",
+      },
+      { parent: this },
+    );
 
     this.clusterArn = cluster.arn;
     this.clusterName = cluster.name;

@@ -14,9 +14,13 @@ describe("loadPlatformSettings", () => {
   test("reads the dev stack: one small task each, single-AZ database, one NAT gateway", () => {
     const dev = settingsOf(stackConfig("dev", { [`${project}:image`]: image }));
     expect(dev).toMatchObject({
-      environment: "dev", image, serviceDomain: "inventory.internal",
+      environment: "dev",
+      image,
+      serviceDomain: "inventory.internal",
       tasks: { min: 1, cpu: "256", memory: "512" },
-      database: { multiAz: false }, natGatewayPerZone: false, certificateArn: undefined,
+      database: { multiAz: false },
+      natGatewayPerZone: false,
+      certificateArn: undefined,
     });
   });
 

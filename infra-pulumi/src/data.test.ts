@@ -40,8 +40,13 @@ describe("DataStores", () => {
   test("runs Postgres 16 in the database subnets behind the database group only, never public", () => {
     const db = cloud.named(postgres, "dev-postgres").inputs;
     expect(db).toMatchObject({
-      engine: "postgres", engineVersion: "16", port: 5432, dbName: "inventory",
-      publiclyAccessible: false, storageEncrypted: true, vpcSecurityGroupIds: ["sg-database"],
+      engine: "postgres",
+      engineVersion: "16",
+      port: 5432,
+      dbName: "inventory",
+      publiclyAccessible: false,
+      storageEncrypted: true,
+      vpcSecurityGroupIds: ["sg-database"],
     });
     const subnetGroup = cloud.named("aws:rds/subnetGroup:SubnetGroup", "dev-database");
     expect(db["dbSubnetGroupName"]).toBe(subnetGroup.name);
@@ -55,33 +60,41 @@ describe("DataStores", () => {
 
   test("protects production data and lets dev data go", () => {
     expect(cloud.named(postgres, "prod-postgres").inputs).toMatchObject({
-      deletionProtection: true, skipFinalSnapshot: false, finalSnapshotIdentifier: "prod-postgres-final",
+      deletionProtection: true,
+      skipFinalSnapshot: false,
+      finalSnapshotIdentifier: "prod-postgres-final",
     });
     expect(cloud.named(postgres, "dev-postgres").inputs).toMatchObject({ deletionProtection: false, skipFinalSnapshot: true });
   });
 
   test("replicates Redis with automatic failover in prod, over TLS with an auth token in both", () => {
     expect(cloud.named(redis, "prod-redis").inputs).toMatchObject({
-      numCacheClusters: 2, automaticFailoverEnabled: true, multiAzEnabled: true,
+      numCacheClusters: 2,
+      automaticFailoverEnabled: true,
+      multiAzEnabled: true,
     });
     expect(cloud.named(redis, "dev-redis").inputs).toMatchObject({ numCacheClusters: 1, automaticFailoverEnabled: false });
     for (const stack of ["dev", "prod"]) {
       expect(cloud.named(redis, `${stack}-redis`).inputs).toMatchObject({
-        engine: "redis", port: 6379, transitEncryptionEnabled: true, atRestEncryptionEnabled: true,
+        engine: "redis",
+        port: 6379,
+        transitEncryptionEnabled: true,
+        atRestEncryptionEnabled: true,
         securityGroupIds: ["sg-cache"],
       });
     }
   });
 
   test("generates the credentials and stores the connection URLs in Secrets Manager as secrets", () => {
-    const [databasePassword, cacheToken] = ["dev-database-password", "dev-cache-auth-token"]
-      .map((name) => cloud.named("random:index/randomPassword:RandomPassword", name));
+    const [databasePassword, cacheToken] = ["dev-database-password", "dev-cache-auth-token"].map((name) =>
+      cloud.named("random:index/randomPassword:RandomPassword", name),
+    );
     expect(databasePassword?.inputs).toMatchObject({ length: 40, special: false });
 
     const databaseUrl = secretValue(cloud.named(secretVersion, "dev-database-url").inputs["secretString"]);
     expect(databaseUrl).toBe(
       `postgres://inventory:${secretValue(cloud.named(postgres, "dev-postgres").inputs["password"])}` +
-      "@dev-postgres.rds.amazonaws.test:5432/inventory?sslmode=require",
+        "@dev-postgres.rds.amazonaws.test:5432/inventory?sslmode=require",
     );
     const redisUrl = secretValue(cloud.named(secretVersion, "dev-redis-url").inputs["secretString"]);
     expect(redisUrl).toBe(`rediss://:${secretValue(cloud.named(redis, "dev-redis").inputs["authToken"])}@master.dev-redis.cache.amazonaws.test:6379`);

@@ -34,52 +34,60 @@ export class DataStores extends pulumi.ComponentResource {
     const cacheAuthToken = new random.RandomPassword(`${name}-cache-auth-token`, { length: 64, special: false }, child);
 
     const databaseSubnets = new aws.rds.SubnetGroup(`${name}-database`, { subnetIds: args.subnetIds }, child);
-    const database = new aws.rds.Instance(`${name}-postgres`, {
-      engine: "postgres",
-      engineVersion: "16",
-      instanceClass: args.database.instanceClass,
-      allocatedStorage: args.database.allocatedStorageGb,
-      maxAllocatedStorage: args.database.allocatedStorageGb * 4,
-      storageType: "gp3",
-      storageEncrypted: true,
-      multiAz: args.database.multiAz,
-      dbName: databaseName,
-      username: databaseUser,
-      password: databasePassword.result,
-      port: postgresPort,
-      dbSubnetGroupName: databaseSubnets.name,
-      vpcSecurityGroupIds: [args.databaseSecurityGroupId],
-      publiclyAccessible: false,
-      backupRetentionPeriod: args.keepData ? 14 : 1,
-      deletionProtection: args.keepData,
-      skipFinalSnapshot: !args.keepData,
-      finalSnapshotIdentifier: args.keepData ? `${name}-postgres-final` : undefined,
-      copyTagsToSnapshot: true,
-      autoMinorVersionUpgrade: true,
-      applyImmediately: !args.keepData,
-    }, child);
+    const database = new aws.rds.Instance(
+      `${name}-postgres`,
+      {
+        engine: "postgres",
+        engineVersion: "16",
+        instanceClass: args.database.instanceClass,
+        allocatedStorage: args.database.allocatedStorageGb,
+        maxAllocatedStorage: args.database.allocatedStorageGb * 4,
+        storageType: "gp3",
+        storageEncrypted: true,
+        multiAz: args.database.multiAz,
+        dbName: databaseName,
+        username: databaseUser,
+        password: databasePassword.result,
+        port: postgresPort,
+        dbSubnetGroupName: databaseSubnets.name,
+        vpcSecurityGroupIds: [args.databaseSecurityGroupId],
+        publiclyAccessible: false,
+        backupRetentionPeriod: args.keepData ? 14 : 1,
+        deletionProtection: args.keepData,
+        skipFinalSnapshot: !args.keepData,
+        finalSnapshotIdentifier: args.keepData ? `${name}-postgres-final` : undefined,
+        copyTagsToSnapshot: true,
+        autoMinorVersionUpgrade: true,
+        applyImmediately: !args.keepData,
+      },
+      child,
+    );
     this.databaseAddress = database.address;
 
     const cacheSubnets = new aws.elasticache.SubnetGroup(`${name}-cache`, { subnetIds: args.subnetIds }, child);
     const failover = args.cache.nodes > 1;
-    const cache = new aws.elasticache.ReplicationGroup(`${name}-redis`, {
-      description: "Caches, token revocation, rate limits and event streams of the inventory platform",
-      engine: "redis",
-      engineVersion: "7.1",
-      nodeType: args.cache.nodeType,
-      numCacheClusters: args.cache.nodes,
-      automaticFailoverEnabled: failover,
-      multiAzEnabled: failover,
-      port: redisPort,
-      subnetGroupName: cacheSubnets.name,
-      securityGroupIds: [args.cacheSecurityGroupId],
-      atRestEncryptionEnabled: true,
-      // An AUTH token requires TLS, hence rediss:// below.
-      transitEncryptionEnabled: true,
-      authToken: cacheAuthToken.result,
-      snapshotRetentionLimit: args.keepData ? 7 : 0,
-      applyImmediately: !args.keepData,
-    }, child);
+    const cache = new aws.elasticache.ReplicationGroup(
+      `${name}-redis`,
+      {
+        description: "Caches, token revocation, rate limits and event streams of the inventory platform",
+        engine: "redis",
+        engineVersion: "7.1",
+        nodeType: args.cache.nodeType,
+        numCacheClusters: args.cache.nodes,
+        automaticFailoverEnabled: failover,
+        multiAzEnabled: failover,
+        port: redisPort,
+        subnetGroupName: cacheSubnets.name,
+        securityGroupIds: [args.cacheSecurityGroupId],
+        atRestEncryptionEnabled: true,
+        // An AUTH token requires TLS, hence rediss:// below.
+        transitEncryptionEnabled: true,
+        authToken: cacheAuthToken.result,
+        snapshotRetentionLimit: args.keepData ? 7 : 0,
+        applyImmediately: !args.keepData,
+      },
+      child,
+    );
 
     // RDS for Postgres 15+ forces TLS; postgres.js verifies nothing with `require`, which still encrypts.
     const databaseUrl = pulumi.interpolate`postgres://${databaseUser}:${databasePassword.result}@${database.address}:${database.port}/${databaseName}?sslmode=require`;
@@ -95,11 +103,15 @@ export class DataStores extends pulumi.ComponentResource {
   }
 
   private storeSecret(name: string, description: string, value: pulumi.Output<string>, keepData: boolean): pulumi.Output<string> {
-    const secret = new aws.secretsmanager.Secret(name, {
-      description,
-      // Without a recovery window a destroyed dev stack can be created again at once under the same name.
-      recoveryWindowInDays: keepData ? 30 : 0,
-    }, { parent: this });
+    const secret = new aws.secretsmanager.Secret(
+      name,
+      {
+        description,
+        // Without a recovery window a destroyed dev stack can be created again at once under the same name.
+        recoveryWindowInDays: keepData ? 30 : 0,
+      },
+      { parent: this },
+    );
     const version = new aws.secretsmanager.SecretVersion(name, { secretId: secret.id, secretString: pulumi.secret(value) }, { parent: this });
     // The version's ARN is the secret's, but taking it from the version makes tasks wait until a value exists.
     return version.arn;

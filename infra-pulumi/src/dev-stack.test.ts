@@ -65,7 +65,10 @@ describe("the dev stack", () => {
     expect(registration).toMatchObject({ containerName: "edge", containerPort: 8080 });
     const targetGroup = cloud.referredTo(registration?.targetGroupArn ?? "");
     expect(targetGroup.inputs).toMatchObject({
-      targetType: "ip", port: 8080, protocol: "HTTP", healthCheck: { path: "/readyz", matcher: "200" },
+      targetType: "ip",
+      port: 8080,
+      protocol: "HTTP",
+      healthCheck: { path: "/readyz", matcher: "200" },
     });
     const [listener] = cloud.ofType("aws:lb/listener:Listener");
     expect(listener?.inputs).toMatchObject({ port: 80, protocol: "HTTP", defaultActions: [{ type: "forward", targetGroupArn: targetGroup.arn }] });
@@ -149,8 +152,9 @@ describe("the dev stack", () => {
     const taggable = cloud.resources.filter((r) => acceptsTags(r.type));
     expect(taggable.length).toBeGreaterThan(100);
     for (const resource of taggable) {
-      expect({ resource: `${resource.type} ${resource.name}`, tags: resource.inputs["tags"] })
-        .toMatchObject({ tags: { product: "inventory-management", environment: "dev" } });
+      expect({ resource: `${resource.type} ${resource.name}`, tags: resource.inputs["tags"] }).toMatchObject({
+        tags: { product: "inventory-management", environment: "dev" },
+      });
     }
   });
 

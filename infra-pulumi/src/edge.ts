@@ -27,34 +27,42 @@ export class Edge extends pulumi.ComponentResource {
     super("inventory:platform:Edge", name, {}, opts);
     const child = { parent: this };
 
-    const loadBalancer = new aws.lb.LoadBalancer(name, {
-      loadBalancerType: "application",
-      internal: false,
-      subnets: args.publicSubnetIds,
-      securityGroups: [args.loadBalancerSecurityGroupId],
-      dropInvalidHeaderFields: true,
-      enableDeletionProtection: args.protectLoadBalancer,
-    }, child);
-
-    const targets = new aws.lb.TargetGroup(name, {
-      targetType: "ip",
-      vpcId: args.vpcId,
-      port: edgeProcess.httpPort,
-      protocol: "HTTP",
-      // /readyz fails while the edge cannot reach its upstreams, so traffic only goes to tasks that can serve it.
-      healthCheck: {
-        path: edgeProcess.readinessPath,
-        port: "traffic-port",
-        protocol: "HTTP",
-        matcher: "200",
-        interval: 15,
-        timeout: 5,
-        healthyThreshold: 2,
-        unhealthyThreshold: 3,
+    const loadBalancer = new aws.lb.LoadBalancer(
+      name,
+      {
+        loadBalancerType: "application",
+        internal: false,
+        subnets: args.publicSubnetIds,
+        securityGroups: [args.loadBalancerSecurityGroupId],
+        dropInvalidHeaderFields: true,
+        enableDeletionProtection: args.protectLoadBalancer,
       },
-      // Matches the container's 30 s stop timeout: connections drain before the task is killed.
-      deregistrationDelay: 30,
-    }, child);
+      child,
+    );
+
+    const targets = new aws.lb.TargetGroup(
+      name,
+      {
+        targetType: "ip",
+        vpcId: args.vpcId,
+        port: edgeProcess.httpPort,
+        protocol: "HTTP",
+        // /readyz fails while the edge cannot reach its upstreams, so traffic only goes to tasks that can serve it.
+        healthCheck: {
+          path: edgeProcess.readinessPath,
+          port: "traffic-port",
+          protocol: "HTTP",
+          matcher: "200",
+          interval: 15,
+          timeout: 5,
+          healthyThreshold: 2,
+          unhealthyThreshold: 3,
+        },
+        // Matches the container's 30 s stop timeout: connections drain before the task is killed.
+        deregistrationDelay: 30,
+      },
+      child,
+    );
 
     const forward = [{ type: "forward", targetGroupArn: targets.arn }];
     const listener = args.certificateArn
@@ -63,23 +71,27 @@ export class Edge extends pulumi.ComponentResource {
     const scheme = args.certificateArn ? "https" : "http";
     this.url = pulumi.interpolate`${scheme}://${loadBalancer.dnsName}`;
 
-    new FargateService(edgeProcess.name, {
-      ...args,
-      processName: edgeProcess.name,
-      container: {
-        command: edgeProcess.command,
-        port: edgeProcess.httpPort,
-        environment: {
-          HTTP_HOST: "0.0.0.0",
-          HTTP_PORT: String(edgeProcess.httpPort),
-          LOG_LEVEL: args.logLevel,
-          ...Object.fromEntries(grpcTargets(args.serviceDomain).map((t) => [t.name, t.value])),
+    new FargateService(
+      edgeProcess.name,
+      {
+        ...args,
+        processName: edgeProcess.name,
+        container: {
+          command: edgeProcess.command,
+          port: edgeProcess.httpPort,
+          environment: {
+            HTTP_HOST: "0.0.0.0",
+            HTTP_PORT: String(edgeProcess.httpPort),
+            LOG_LEVEL: args.logLevel,
+            ...Object.fromEntries(grpcTargets(args.serviceDomain).map((t) => [t.name, t.value])),
+          },
+          secrets: { REDIS_URL: args.redisUrlSecretArn },
+          healthCheck: ["CMD", ...edgeProcess.healthCheck],
         },
-        secrets: { REDIS_URL: args.redisUrlSecretArn },
-        healthCheck: ["CMD", ...edgeProcess.healthCheck],
+        loadBalancer: { targetGroupArn: targets.arn, listener },
       },
-      loadBalancer: { targetGroupArn: targets.arn, listener },
-    }, child);
+      child,
+    );
 
     this.registerOutputs({ url: this.url });
   }
@@ -90,19 +102,27 @@ export class Edge extends pulumi.ComponentResource {
     certificateArn: string,
     forward: aws.types.input.lb.ListenerDefaultAction[],
   ): aws.lb.Listener {
-    new aws.lb.Listener(`${name}-http`, {
-      loadBalancerArn: loadBalancer.arn,
-      port: 80,
-      protocol: "HTTP",
-      defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }],
-    }, { parent: this });
-    return new aws.lb.Listener(`${name}-https`, {
-      loadBalancerArn: loadBalancer.arn,
-      port: 443,
-      protocol: "HTTPS",
-      certificateArn,
-      sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
-      defaultActions: forward,
-    }, { parent: this });
+    new aws.lb.Listener(
+      `${name}-http`,
+      {
+        loadBalancerArn: loadBalancer.arn,
+        port: 80,
+        protocol: "HTTP",
+        defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }],
+      },
+      { parent: this },
+    );
+    return new aws.lb.Listener(
+      `${name}-https`,
+      {
+        loadBalancerArn: loadBalancer.arn,
+        port: 443,
+        protocol: "HTTPS",
+        certificateArn,
+        sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        defaultActions: forward,
+      },
+      { parent: this },
+    );
   }
 }

@@ -24,33 +24,32 @@ describe("Network", () => {
 
   test("lays six subnets, public, private and database, over two zones", () => {
     const subnets = of(subnet, "shared").map((s) => [s.name, s.inputs["cidrBlock"], s.inputs["availabilityZone"]]);
-    expect(subnets).toEqual(expect.arrayContaining([
-      ["shared-public-1", "10.0.1.0/24", zones[0]],
-      ["shared-public-2", "10.0.2.0/24", zones[1]],
-      ["shared-private-1", "10.0.10.0/24", zones[0]],
-      ["shared-private-2", "10.0.11.0/24", zones[1]],
-      ["shared-database-1", "10.0.20.0/24", zones[0]],
-      ["shared-database-2", "10.0.21.0/24", zones[1]],
-    ]));
+    expect(subnets).toEqual(
+      expect.arrayContaining([
+        ["shared-public-1", "10.0.1.0/24", zones[0]],
+        ["shared-public-2", "10.0.2.0/24", zones[1]],
+        ["shared-private-1", "10.0.10.0/24", zones[0]],
+        ["shared-private-2", "10.0.11.0/24", zones[1]],
+        ["shared-database-1", "10.0.20.0/24", zones[0]],
+        ["shared-database-2", "10.0.21.0/24", zones[1]],
+      ]),
+    );
     expect(subnets).toHaveLength(6);
     expect(new Set(subnets.map(([, , zone]) => zone))).toEqual(new Set([zones[0], zones[1]]));
   });
 
   test("routes public subnets to the internet gateway and private subnets through NAT", () => {
-    expect(cloud.named(routeTable, "shared-public").inputs["routes"]).toEqual([
-      { cidrBlock: "0.0.0.0/0", gatewayId: "InternetGateway-shared" },
-    ]);
+    expect(cloud.named(routeTable, "shared-public").inputs["routes"]).toEqual([{ cidrBlock: "0.0.0.0/0", gatewayId: "InternetGateway-shared" }]);
     for (const zone of [1, 2]) {
-      expect(cloud.named(routeTable, `shared-private-${zone}`).inputs["routes"]).toEqual([
-        { cidrBlock: "0.0.0.0/0", natGatewayId: "NatGateway-shared-nat-1" },
-      ]);
+      expect(cloud.named(routeTable, `shared-private-${zone}`).inputs["routes"]).toEqual([{ cidrBlock: "0.0.0.0/0", natGatewayId: "NatGateway-shared-nat-1" }]);
     }
   });
 
   test("gives the database subnets no route out of the VPC", () => {
     const table = cloud.named(routeTable, "shared-database");
     expect(table.inputs["routes"] ?? []).toEqual([]);
-    const associated = cloud.ofType("aws:ec2/routeTableAssociation:RouteTableAssociation")
+    const associated = cloud
+      .ofType("aws:ec2/routeTableAssociation:RouteTableAssociation")
       .filter((a) => a.inputs["routeTableId"] === table.id)
       .map((a) => cloud.referredTo(a.inputs["subnetId"]).name);
     expect(associated.sort()).toEqual(["shared-database-1", "shared-database-2"]);
@@ -58,7 +57,9 @@ describe("Network", () => {
 
   test("associates every subnet with exactly one route table", () => {
     const associations = of("aws:ec2/routeTableAssociation:RouteTableAssociation", "shared");
-    const subnetIds = of(subnet, "shared").map((s) => s.id).sort();
+    const subnetIds = of(subnet, "shared")
+      .map((s) => s.id)
+      .sort();
     expect(associations.map((a) => a.inputs["subnetId"]).sort()).toEqual(subnetIds);
   });
 
@@ -66,8 +67,6 @@ describe("Network", () => {
     expect(of("aws:ec2/natGateway:NatGateway", "shared")).toHaveLength(1);
     const zonal = of("aws:ec2/natGateway:NatGateway", "zonal").map((n) => cloud.referredTo(n.inputs["subnetId"]).name);
     expect(zonal.sort()).toEqual(["zonal-public-1", "zonal-public-2"]);
-    expect(cloud.named(routeTable, "zonal-private-2").inputs["routes"]).toEqual([
-      { cidrBlock: "0.0.0.0/0", natGatewayId: "NatGateway-zonal-nat-2" },
-    ]);
+    expect(cloud.named(routeTable, "zonal-private-2").inputs["routes"]).toEqual([{ cidrBlock: "0.0.0.0/0", natGatewayId: "NatGateway-zonal-nat-2" }]);
   });
 });

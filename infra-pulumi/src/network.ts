@@ -40,59 +40,86 @@ export class Network extends pulumi.ComponentResource {
         return found;
       });
 
-    const vpc = new aws.ec2.Vpc(name, {
-      cidrBlock: vpcCidr,
-      enableDnsSupport: true,
-      // Cloud Map private DNS and RDS/ElastiCache endpoints resolve only with DNS hostnames on.
-      enableDnsHostnames: true,
-      tags: { Name: name },
-    }, child);
+    const vpc = new aws.ec2.Vpc(
+      name,
+      {
+        cidrBlock: vpcCidr,
+        enableDnsSupport: true,
+        // Cloud Map private DNS and RDS/ElastiCache endpoints resolve only with DNS hostnames on.
+        enableDnsHostnames: true,
+        tags: { Name: name },
+      },
+      child,
+    );
     this.vpcId = vpc.id;
 
     const subnets = (tier: Tier) =>
-      subnetCidrs[tier].map((cidrBlock, i) => new aws.ec2.Subnet(`${name}-${tier}-${i + 1}`, {
-        vpcId: vpc.id,
-        cidrBlock,
-        availabilityZone: zone(i),
-        mapPublicIpOnLaunch: false,
-        tags: { Name: `${name}-${tier}-${i + 1}`, tier },
-      }, child));
+      subnetCidrs[tier].map(
+        (cidrBlock, i) =>
+          new aws.ec2.Subnet(
+            `${name}-${tier}-${i + 1}`,
+            {
+              vpcId: vpc.id,
+              cidrBlock,
+              availabilityZone: zone(i),
+              mapPublicIpOnLaunch: false,
+              tags: { Name: `${name}-${tier}-${i + 1}`, tier },
+            },
+            child,
+          ),
+      );
     const publicSubnets = subnets("public");
     const privateSubnets = subnets("private");
     const databaseSubnets = subnets("database");
 
     const internetGateway = new aws.ec2.InternetGateway(name, { vpcId: vpc.id, tags: { Name: name } }, child);
-    const publicRoutes = new aws.ec2.RouteTable(`${name}-public`, {
-      vpcId: vpc.id,
-      routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: internetGateway.id }],
-      tags: { Name: `${name}-public` },
-    }, child);
+    const publicRoutes = new aws.ec2.RouteTable(
+      `${name}-public`,
+      {
+        vpcId: vpc.id,
+        routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: internetGateway.id }],
+        tags: { Name: `${name}-public` },
+      },
+      child,
+    );
     associate(`${name}-public`, publicSubnets, () => publicRoutes, this);
 
     const natCount = args.natGatewayPerZone ? publicSubnets.length : 1;
     const natGateways = publicSubnets.slice(0, natCount).map((subnet, i) => {
       const address = new aws.ec2.Eip(`${name}-nat-${i + 1}`, { domain: "vpc", tags: { Name: `${name}-nat-${i + 1}` } }, child);
-      return new aws.ec2.NatGateway(`${name}-nat-${i + 1}`, {
-        allocationId: address.id,
-        subnetId: subnet.id,
-        tags: { Name: `${name}-nat-${i + 1}` },
-      }, { parent: this, dependsOn: [internetGateway] });
+      return new aws.ec2.NatGateway(
+        `${name}-nat-${i + 1}`,
+        {
+          allocationId: address.id,
+          subnetId: subnet.id,
+          tags: { Name: `${name}-nat-${i + 1}` },
+        },
+        { parent: this, dependsOn: [internetGateway] },
+      );
     });
     const privateRoutes = privateSubnets.map((_, i) => {
       const nat = natGateways[i] ?? natGateways[0];
-      return new aws.ec2.RouteTable(`${name}-private-${i + 1}`, {
-        vpcId: vpc.id,
-        routes: nat ? [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }] : [],
-        tags: { Name: `${name}-private-${i + 1}` },
-      }, child);
+      return new aws.ec2.RouteTable(
+        `${name}-private-${i + 1}`,
+        {
+          vpcId: vpc.id,
+          routes: nat ? [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }] : [],
+          tags: { Name: `${name}-private-${i + 1}` },
+        },
+        child,
+      );
     });
     associate(`${name}-private`, privateSubnets, (i) => privateRoutes[i], this);
 
     // Only the implicit local route: the databases neither reach nor are reached from outside the VPC.
-    const databaseRoutes = new aws.ec2.RouteTable(`${name}-database`, {
-      vpcId: vpc.id,
-      tags: { Name: `${name}-database` },
-    }, child);
+    const databaseRoutes = new aws.ec2.RouteTable(
+      `${name}-database`,
+      {
+        vpcId: vpc.id,
+        tags: { Name: `${name}-database` },
+      },
+      child,
+    );
     associate(`${name}-database`, databaseSubnets, () => databaseRoutes, this);
 
     this.publicSubnetIds = publicSubnets.map((s) => s.id);
@@ -107,12 +134,7 @@ export class Network extends pulumi.ComponentResource {
   }
 }
 
-function associate(
-  name: string,
-  subnets: aws.ec2.Subnet[],
-  routeTableOf: (index: number) => aws.ec2.RouteTable | undefined,
-  parent: pulumi.Resource,
-): void {
+function associate(name: string, subnets: aws.ec2.Subnet[], routeTableOf: (index: number) => aws.ec2.RouteTable | undefined, parent: pulumi.Resource): void {
   subnets.forEach((subnet, i) => {
     const routeTable = routeTableOf(i);
     if (!routeTable) throw new Error(`no route table for ${name}-${i + 1}`);

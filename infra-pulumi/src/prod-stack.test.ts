@@ -21,7 +21,9 @@ describe("the prod stack", () => {
 
   test("replicates Redis across zones with automatic failover", () => {
     expect(cloud.ofType("aws:elasticache/replicationGroup:ReplicationGroup")[0]?.inputs).toMatchObject({
-      numCacheClusters: 2, automaticFailoverEnabled: true, multiAzEnabled: true,
+      numCacheClusters: 2,
+      automaticFailoverEnabled: true,
+      multiAzEnabled: true,
     });
   });
 
@@ -53,8 +55,9 @@ describe("the prod stack", () => {
     const taggable = cloud.resources.filter((r) => acceptsTags(r.type));
     expect(taggable.length).toBeGreaterThan(100);
     for (const resource of taggable) {
-      expect({ resource: `${resource.type} ${resource.name}`, tags: resource.inputs["tags"] })
-        .toMatchObject({ tags: { product: "inventory-management", environment: "prod" } });
+      expect({ resource: `${resource.type} ${resource.name}`, tags: resource.inputs["tags"] }).toMatchObject({
+        tags: { product: "inventory-management", environment: "prod" },
+      });
     }
   });
 });

@@ -17,20 +17,24 @@ describe("security groups of the dev stack", () => {
   let cacheGroup: string;
 
   /** Ingress rules of a group as "source:port", the source being a group id or a CIDR. */
-  const admitted = (groupId: string) => cloud.ofType(ingressRule)
-    .filter((r) => r.inputs["securityGroupId"] === groupId)
-    .map((r) => `${r.inputs["referencedSecurityGroupId"] ?? r.inputs["cidrIpv4"]}:${r.inputs["fromPort"]}-${r.inputs["toPort"]}`)
-    .sort();
+  const admitted = (groupId: string) =>
+    cloud
+      .ofType(ingressRule)
+      .filter((r) => r.inputs["securityGroupId"] === groupId)
+      .map((r) => `${r.inputs["referencedSecurityGroupId"] ?? r.inputs["cidrIpv4"]}:${r.inputs["fromPort"]}-${r.inputs["toPort"]}`)
+      .sort();
   const only = (sources: string[], port: number) => sources.map((s) => `${s}:${port}-${port}`).sort();
 
   beforeAll(async () => {
     ({ cloud } = await runProgram("dev"));
     const groupsOf = (resource: CreatedResource) => resource.inputs["networkConfiguration"].securityGroups as string[];
-    groupOf = Object.fromEntries(cloud.ofType(ecsService).map((s) => {
-      const [group, ...more] = groupsOf(s);
-      if (!group || more.length > 0) throw new Error(`${s.inputs["name"]} should have exactly one security group`);
-      return [s.inputs["name"] as string, group];
-    }));
+    groupOf = Object.fromEntries(
+      cloud.ofType(ecsService).map((s) => {
+        const [group, ...more] = groupsOf(s);
+        if (!group || more.length > 0) throw new Error(`${s.inputs["name"]} should have exactly one security group`);
+        return [s.inputs["name"] as string, group];
+      }),
+    );
     serviceGroups = Object.keys(grpcPorts).map((name) => groupOf[name] ?? "");
     loadBalancerGroup = cloud.ofType("aws:lb/loadBalancer:LoadBalancer")[0]?.inputs["securityGroups"][0];
     databaseGroup = cloud.ofType("aws:rds/instance:Instance")[0]?.inputs["vpcSecurityGroupIds"][0];
@@ -69,8 +73,11 @@ describe("security groups of the dev stack", () => {
   });
 
   test("lets the load balancer send only to the edge, and the data stores send nothing", () => {
-    const sends = (groupId: string) => cloud.ofType(egressRule).filter((r) => r.inputs["securityGroupId"] === groupId)
-      .map((r) => [r.inputs["referencedSecurityGroupId"], r.inputs["fromPort"]]);
+    const sends = (groupId: string) =>
+      cloud
+        .ofType(egressRule)
+        .filter((r) => r.inputs["securityGroupId"] === groupId)
+        .map((r) => [r.inputs["referencedSecurityGroupId"], r.inputs["fromPort"]]);
     expect(sends(loadBalancerGroup)).toEqual([[groupOf["edge"], 8080]]);
     expect(sends(databaseGroup)).toEqual([]);
     expect(sends(cacheGroup)).toEqual([]);

@@ -33,18 +33,24 @@ export class SecurityGroups extends pulumi.ComponentResource {
     super("inventory:platform:SecurityGroups", name, {}, opts);
     const roles = new Map<Group, string>();
     const group = (role: string, description: string) => {
-      const created = new aws.ec2.SecurityGroup(`${name}-${role}`, {
-        vpcId: args.vpcId, description, tags: { Name: `${name}-${role}` },
-      }, { parent: this });
+      const created = new aws.ec2.SecurityGroup(
+        `${name}-${role}`,
+        {
+          vpcId: args.vpcId,
+          description,
+          tags: { Name: `${name}-${role}` },
+        },
+        { parent: this },
+      );
       roles.set(created, role);
       return created;
     };
 
     this.loadBalancer = group("alb", "Public HTTP(S) into the edge load balancer");
     this.edge = group("edge", "Edge tasks: HTTP from the load balancer only");
-    this.services = Object.fromEntries(serviceProcesses.map((p) =>
-      [p.name, group(p.name, `${p.name} tasks: gRPC ${p.grpcPort} from the edge and the services`)],
-    )) as Record<ProcessName, Group>;
+    this.services = Object.fromEntries(
+      serviceProcesses.map((p) => [p.name, group(p.name, `${p.name} tasks: gRPC ${p.grpcPort} from the edge and the services`)]),
+    ) as Record<ProcessName, Group>;
     this.database = group("database", `Postgres ${postgresPort} from the services only`);
     this.cache = group("cache", `Redis ${redisPort} from the services and the edge only`);
     const serviceGroups = serviceProcesses.map((p) => ({ process: p, group: this.services[p.name] }));
@@ -75,23 +81,55 @@ class Rules {
 
   between(from: Group, to: Group, port: number): void {
     const name = `${this.prefix}-${this.role(from)}-to-${this.role(to)}-${port}`;
-    new aws.vpc.SecurityGroupIngressRule(name, {
-      securityGroupId: to.id, referencedSecurityGroupId: from.id, ipProtocol: "tcp", fromPort: port, toPort: port,
-    }, { parent: this.parent });
-    new aws.vpc.SecurityGroupEgressRule(name, {
-      securityGroupId: from.id, referencedSecurityGroupId: to.id, ipProtocol: "tcp", fromPort: port, toPort: port,
-    }, { parent: this.parent });
+    new aws.vpc.SecurityGroupIngressRule(
+      name,
+      {
+        securityGroupId: to.id,
+        referencedSecurityGroupId: from.id,
+        ipProtocol: "tcp",
+        fromPort: port,
+        toPort: port,
+      },
+      { parent: this.parent },
+    );
+    new aws.vpc.SecurityGroupEgressRule(
+      name,
+      {
+        securityGroupId: from.id,
+        referencedSecurityGroupId: to.id,
+        ipProtocol: "tcp",
+        fromPort: port,
+        toPort: port,
+      },
+      { parent: this.parent },
+    );
   }
 
   fromCidr(to: Group, cidrIpv4: string, port: number): void {
-    new aws.vpc.SecurityGroupIngressRule(`${this.prefix}-internet-to-${this.role(to)}-${port}`, {
-      securityGroupId: to.id, cidrIpv4, ipProtocol: "tcp", fromPort: port, toPort: port,
-    }, { parent: this.parent });
+    new aws.vpc.SecurityGroupIngressRule(
+      `${this.prefix}-internet-to-${this.role(to)}-${port}`,
+      {
+        securityGroupId: to.id,
+        cidrIpv4,
+        ipProtocol: "tcp",
+        fromPort: port,
+        toPort: port,
+      },
+      { parent: this.parent },
+    );
   }
 
   toCidr(from: Group, cidrIpv4: string, port: number): void {
-    new aws.vpc.SecurityGroupEgressRule(`${this.prefix}-${this.role(from)}-to-internet-${port}`, {
-      securityGroupId: from.id, cidrIpv4, ipProtocol: "tcp", fromPort: port, toPort: port,
-    }, { parent: this.parent });
+    new aws.vpc.SecurityGroupEgressRule(
+      `${this.prefix}-${this.role(from)}-to-internet-${port}`,
+      {
+        securityGroupId: from.id,
+        cidrIpv4,
+        ipProtocol: "tcp",
+        fromPort: port,
+        toPort: port,
+      },
+      { parent: this.parent },
+    );
   }
 }

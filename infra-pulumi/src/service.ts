@@ -40,23 +40,27 @@ export class GrpcService extends pulumi.ComponentResource {
     const { process } = args;
     this.target = grpcTarget(process, args.serviceDomain);
 
-    new FargateService(process.name, {
-      ...args,
-      processName: process.name,
-      container: {
-        command: serviceCommand(process),
-        port: process.grpcPort,
-        environment: {
-          GRPC_HOST: "0.0.0.0",
-          GRPC_PORT: String(process.grpcPort),
-          LOG_LEVEL: args.logLevel,
-          // Services will call each other; they find their peers the way the edge does.
-          ...Object.fromEntries(grpcTargets(args.serviceDomain).map((t) => [t.name, t.value])),
+    new FargateService(
+      process.name,
+      {
+        ...args,
+        processName: process.name,
+        container: {
+          command: serviceCommand(process),
+          port: process.grpcPort,
+          environment: {
+            GRPC_HOST: "0.0.0.0",
+            GRPC_PORT: String(process.grpcPort),
+            LOG_LEVEL: args.logLevel,
+            // Services will call each other; they find their peers the way the edge does.
+            ...Object.fromEntries(grpcTargets(args.serviceDomain).map((t) => [t.name, t.value])),
+          },
+          secrets: { DATABASE_URL: args.databaseUrlSecretArn, REDIS_URL: args.redisUrlSecretArn },
+          healthCheck: ["CMD", ...serviceHealthCheck(process)],
         },
-        secrets: { DATABASE_URL: args.databaseUrlSecretArn, REDIS_URL: args.redisUrlSecretArn },
-        healthCheck: ["CMD", ...serviceHealthCheck(process)],
       },
-    }, { parent: this });
+      { parent: this },
+    );
 
     this.registerOutputs({ target: this.target });
   }

@@ -6,7 +6,11 @@ import { clusterConfigSchema, grpcPortsOf, loadClusterConfig } from "./config.js
 describe("npm start's configuration", () => {
   it("reads exactly the variables the catalog says npm start reads, with the catalog's defaults", () => {
     const properties: Record<string, { default?: unknown }> = clusterConfigSchema.properties ?? {};
-    expect(Object.keys(properties).sort()).toEqual(variablesReadBy("cluster").map((v) => v.name).sort());
+    expect(Object.keys(properties).sort()).toEqual(
+      variablesReadBy("cluster")
+        .map((v) => v.name)
+        .sort(),
+    );
     for (const v of variablesReadBy("cluster")) expect(properties[v.name]?.default?.toString() ?? null, v.name).toBe(defaultFor(v));
   });
 

@@ -21,5 +21,8 @@ export const loadClusterConfig = (env: NodeJS.ProcessEnv = process.env): Cluster
 
 /** The gRPC port of each process, by name. */
 export function grpcPortsOf(config: ClusterConfig): Record<ProcessName, number> {
-  return perProcess((name) => name, (p) => config[grpcPortVariable(p.name)]);
+  return perProcess(
+    (name) => name,
+    (p) => config[grpcPortVariable(p.name)],
+  );
 }

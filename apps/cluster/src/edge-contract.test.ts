@@ -22,7 +22,8 @@ const frame = (message: Uint8Array) => Buffer.concat([Buffer.from([0, 0, 0, 0, m
 
 /** An empty request to a method, the way a Connect client sends it (JSON), or a gRPC-Web one. */
 function request(method: DescMethod, protocol: "connect" | "grpc-web"): RequestInit {
-  if (protocol === "grpc-web") return { method: "POST", headers: { "content-type": "application/grpc-web+proto", "x-grpc-web": "1" }, body: frame(new Uint8Array()) };
+  if (protocol === "grpc-web")
+    return { method: "POST", headers: { "content-type": "application/grpc-web+proto", "x-grpc-web": "1" }, body: frame(new Uint8Array()) };
   return method.methodKind === "unary"
     ? { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }
     : { method: "POST", headers: { "content-type": "application/connect+json" }, body: frame(Buffer.from("{}")) };
@@ -41,7 +42,10 @@ describe("REST", () => {
   }
   const operations = async () => {
     const doc = (await (await fetch(`${cluster.baseUrl}/openapi.json`)).json()) as { paths: Record<string, Record<string, Operation>> };
-    return { paths: Object.keys(doc.paths), operations: Object.values(doc.paths).flatMap((item) => Object.values(item).filter((o) => typeof o === "object" && "operationId" in o)) };
+    return {
+      paths: Object.keys(doc.paths),
+      operations: Object.values(doc.paths).flatMap((item) => Object.values(item).filter((o) => typeof o === "object" && "operationId" in o)),
+    };
   };
 
   it("/openapi.json documents every method of every public service of the catalog, and nothing else", async () => {

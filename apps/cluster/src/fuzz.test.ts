@@ -35,15 +35,11 @@ afterAll(async () => {
 function send(target: (typeof methods)[number], bytes: Uint8Array): Promise<{ code: status; details: string }> {
   const identity = (b: Buffer) => b;
   return new Promise((resolve) => {
-    clients.get(target.process)!.makeUnaryRequest(
-      target.path,
-      identity,
-      identity,
-      Buffer.from(bytes),
-      new Metadata(),
-      { deadline: Date.now() + DEADLINE_MS },
-      (err) => resolve({ code: err?.code ?? status.OK, details: err?.details ?? "" }),
-    );
+    clients
+      .get(target.process)!
+      .makeUnaryRequest(target.path, identity, identity, Buffer.from(bytes), new Metadata(), { deadline: Date.now() + DEADLINE_MS }, (err) =>
+        resolve({ code: err?.code ?? status.OK, details: err?.details ?? "" }),
+      );
   });
 }
 

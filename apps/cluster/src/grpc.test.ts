@@ -75,9 +75,10 @@ describe.each(rows)("$name on the $process process", ({ process, service }) => {
     for (const message of messages) {
       const found = registry.getMessage(message.typeName);
       expect(found, message.typeName).toBeDefined();
-      expect(found!.fields.map((f) => [f.name, f.fieldKind, f.message?.typeName ?? f.enum?.typeName]), message.typeName).toEqual(
-        message.fields.map((f) => [f.name, f.fieldKind, f.message?.typeName ?? f.enum?.typeName]),
-      );
+      expect(
+        found!.fields.map((f) => [f.name, f.fieldKind, f.message?.typeName ?? f.enum?.typeName]),
+        message.typeName,
+      ).toEqual(message.fields.map((f) => [f.name, f.fieldKind, f.message?.typeName ?? f.enum?.typeName]));
     }
   });
 
@@ -95,7 +96,10 @@ describe.each(rows)("$name on the $process process", ({ process, service }) => {
   if (process === "warehouse") return; // the one process with handlers so far
   it("a unary call answers UNIMPLEMENTED until its handlers land", async () => {
     const method = service.methods.find((m) => m.methodKind === "unary")!;
-    const err = await channels.get(process)!.unary(method, {}).catch((e: unknown) => e);
+    const err = await channels
+      .get(process)!
+      .unary(method, {})
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RemoteError);
     expect((err as RemoteError).code).toBe(status.UNIMPLEMENTED);
   });

@@ -22,7 +22,9 @@ const lines = [
   "Inventory platform is running",
   `  REST, Connect, gRPC-Web  ${cluster.edge.url}   (API description: ${cluster.edge.url}/openapi.json)`,
   ...cluster.services.map(({ name, server }) => {
-    const names = serviceProcess(name).services.map((d) => d.typeName).join(", ");
+    const names = serviceProcess(name)
+      .services.map((d) => d.typeName)
+      .join(", ");
     return `  gRPC ${name.padEnd(12)} ${server.address}   ${names}`;
   }),
   `  storage: ${storage}; cache: ${cache}`,

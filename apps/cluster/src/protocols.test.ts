@@ -72,7 +72,12 @@ describe.each(transports)("%s through the edge", (_name, prefix, transport) => {
     let echoed: string | null = null;
     await warehouses().getWarehouse(
       { id: warehouse!.id },
-      { headers: { "x-request-id": `${prefix}-req-1` }, onHeader: (h) => (echoed = h.get("x-request-id")) },
+      {
+        headers: { "x-request-id": `${prefix}-req-1` },
+        onHeader: (h) => {
+          echoed = h.get("x-request-id");
+        },
+      },
     );
     expect(echoed).toBe(`${prefix}-req-1`);
     const err = await failure(warehouses().getWarehouse({ id: MISSING }, { headers: { "x-request-id": `${prefix}-req-2` } }));
@@ -83,9 +88,7 @@ describe.each(transports)("%s through the edge", (_name, prefix, transport) => {
 describe("REST and gRPC agree", () => {
   // Printable text as the service stores it: no control characters, nothing for trim() to remove.
   const text = (minLength: number, maxLength: number, size: fc.SizeForArbitrary = "small") =>
-    fc
-      .string({ unit: "grapheme", minLength, maxLength, size })
-      .filter((s) => s.length <= maxLength && s.trim() === s && !/\p{Cc}/u.test(s));
+    fc.string({ unit: "grapheme", minLength, maxLength, size }).filter((s) => s.length <= maxLength && s.trim() === s && !/\p{Cc}/u.test(s));
   const address = fc.record({
     line1: text(0, 40),
     line2: text(0, 40),

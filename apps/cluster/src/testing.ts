@@ -20,7 +20,10 @@ export async function startTestCluster(): Promise<TestCluster> {
   const cluster = await startCluster({
     host: "127.0.0.1",
     httpPort: 0,
-    grpcPorts: perProcess((name) => name, () => 0),
+    grpcPorts: perProcess(
+      (name) => name,
+      () => 0,
+    ),
     databaseUrl: scratch.url,
     redisUrl: testRedisUrl(),
     cachePrefix: `test:${randomBytes(4).toString("hex")}:`,
@@ -30,7 +33,10 @@ export async function startTestCluster(): Promise<TestCluster> {
   return {
     ...cluster,
     baseUrl: cluster.edge.url,
-    grpc: perProcess((name) => name, (p) => addressOf.get(p.name) ?? ""),
+    grpc: perProcess(
+      (name) => name,
+      (p) => addressOf.get(p.name) ?? "",
+    ),
     async stop() {
       await cluster.stop();
       await scratch.drop();

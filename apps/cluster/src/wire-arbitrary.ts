@@ -9,29 +9,54 @@ import fc from "fast-check";
  */
 type Write = (w: BinaryWriter) => void;
 
-const varint = (no: number) => fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map((v): Write => (w) => w.tag(no, WireType.Varint).uint64(v));
+const varint = (no: number) =>
+  fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(
+    (v): Write =>
+      (w) =>
+        w.tag(no, WireType.Varint).uint64(v),
+  );
 
 function scalar(no: number, type: ScalarType): fc.Arbitrary<Write> {
   switch (type) {
     case ScalarType.STRING:
-      return fc.string({ unit: "binary", maxLength: 300 }).map((v): Write => (w) => w.tag(no, WireType.LengthDelimited).string(v));
+      return fc.string({ unit: "binary", maxLength: 300 }).map(
+        (v): Write =>
+          (w) =>
+            w.tag(no, WireType.LengthDelimited).string(v),
+      );
     case ScalarType.BYTES:
-      return fc.uint8Array({ maxLength: 64 }).map((v): Write => (w) => w.tag(no, WireType.LengthDelimited).bytes(v));
+      return fc.uint8Array({ maxLength: 64 }).map(
+        (v): Write =>
+          (w) =>
+            w.tag(no, WireType.LengthDelimited).bytes(v),
+      );
     case ScalarType.DOUBLE:
     case ScalarType.FIXED64:
     case ScalarType.SFIXED64:
-      return fc.double().map((v): Write => (w) => w.tag(no, WireType.Bit64).double(v));
+      return fc.double().map(
+        (v): Write =>
+          (w) =>
+            w.tag(no, WireType.Bit64).double(v),
+      );
     case ScalarType.FLOAT:
     case ScalarType.FIXED32:
     case ScalarType.SFIXED32:
-      return fc.float().map((v): Write => (w) => w.tag(no, WireType.Bit32).float(v));
+      return fc.float().map(
+        (v): Write =>
+          (w) =>
+            w.tag(no, WireType.Bit32).float(v),
+      );
     default:
       return varint(no); // int32/64, uint32/64, sint32/64, bool
   }
 }
 
 const nested = (no: number, schema: DescMessage, depth: number) =>
-  messageBytes(schema, depth + 1).map((bytes): Write => (w) => w.tag(no, WireType.LengthDelimited).bytes(bytes));
+  messageBytes(schema, depth + 1).map(
+    (bytes): Write =>
+      (w) =>
+        w.tag(no, WireType.LengthDelimited).bytes(bytes),
+  );
 
 function value(field: DescField, depth: number): fc.Arbitrary<Write> {
   const no = field.number;
@@ -44,12 +69,20 @@ function value(field: DescField, depth: number): fc.Arbitrary<Write> {
       return nested(no, field.message, depth);
     case "list": {
       const element = field.listKind === "message" ? nested(no, field.message, depth) : field.listKind === "enum" ? varint(no) : scalar(no, field.scalar);
-      return fc.array(element, { maxLength: 3 }).map((writes): Write => (w) => writes.forEach((write) => write(w)));
+      return fc.array(element, { maxLength: 3 }).map(
+        (writes): Write =>
+          (w) =>
+            writes.forEach((write) => write(w)),
+      );
     }
     case "map": {
       const mapValue = field.mapKind === "message" ? nested(2, field.message, depth) : field.mapKind === "enum" ? varint(2) : scalar(2, field.scalar);
       const entry = fc.tuple(scalar(1, field.mapKey), mapValue).map(([k, v]) => write([k, v]));
-      return fc.array(entry, { maxLength: 3 }).map((entries): Write => (w) => entries.forEach((e) => w.tag(no, WireType.LengthDelimited).bytes(e)));
+      return fc.array(entry, { maxLength: 3 }).map(
+        (entries): Write =>
+          (w) =>
+            entries.forEach((e) => w.tag(no, WireType.LengthDelimited).bytes(e)),
+      );
     }
   }
 }
@@ -71,9 +104,9 @@ export function messageBytes(schema: DescMessage, depth = 0): fc.Arbitrary<Uint8
  */
 export const anyFields: fc.Arbitrary<Uint8Array> = fc
   .array(
-    fc.integer({ min: 1, max: 20 }).chain((no) =>
-      fc.oneof(varint(no), scalar(no, ScalarType.STRING), scalar(no, ScalarType.DOUBLE), scalar(no, ScalarType.FLOAT)),
-    ),
+    fc
+      .integer({ min: 1, max: 20 })
+      .chain((no) => fc.oneof(varint(no), scalar(no, ScalarType.STRING), scalar(no, ScalarType.DOUBLE), scalar(no, ScalarType.FLOAT))),
     { maxLength: 8 },
   )
   .map(write);

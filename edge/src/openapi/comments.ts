@@ -35,9 +35,15 @@ function clean(comment: string): string | undefined {
 }
 
 // Field numbers in descriptor.proto that SourceCodeInfo location paths are made of.
-const FILE_MESSAGE = 4, FILE_ENUM = 5, FILE_SERVICE = 6;
-const MESSAGE_FIELD = 2, MESSAGE_NESTED = 3, MESSAGE_ENUM = 4, MESSAGE_ONEOF = 8;
-const ENUM_VALUE = 2, SERVICE_METHOD = 2;
+const FILE_MESSAGE = 4,
+  FILE_ENUM = 5,
+  FILE_SERVICE = 6;
+const MESSAGE_FIELD = 2,
+  MESSAGE_NESTED = 3,
+  MESSAGE_ENUM = 4,
+  MESSAGE_ONEOF = 8;
+const ENUM_VALUE = 2,
+  SERVICE_METHOD = 2;
 
 /**
  * Reads comments from a binary FileDescriptorSet that kept source info (`buf build -o x.binpb`,

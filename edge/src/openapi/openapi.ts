@@ -71,7 +71,8 @@ class DocumentBuilder {
     const verb = rule.httpMethod.toLowerCase();
     if (!openApiMethods.has(verb)) return; // custom HTTP methods have no OpenAPI 3.1 operation
     const path = openApiPath(rule.template);
-    const item = (this.paths[path] ??= {});
+    this.paths[path] ??= {};
+    const item = this.paths[path];
     const key = verb as keyof typeof item;
     if (item[key] !== undefined) throw new Error(`${path} ${verb} is bound twice`);
     const comment = this.comments(method);

@@ -8,7 +8,7 @@ import { create, createFileRegistry, setExtension, type DescService, type Messag
 import {
   FieldDescriptorProto_Label as Label,
   FieldDescriptorProto_Type as Type,
-  FieldDescriptorProtoSchema,
+  type FieldDescriptorProtoSchema,
   FileDescriptorProtoSchema,
   MethodOptionsSchema,
   file_google_protobuf_field_mask,
@@ -53,7 +53,16 @@ const file = create(FileDescriptorProtoSchema, {
   package: "test.v1",
   syntax: "proto3",
   dependency: ["google/protobuf/timestamp.proto", "google/protobuf/field_mask.proto", "google/protobuf/wrappers.proto"],
-  enumType: [{ name: "Kind", value: [{ name: "KIND_UNSPECIFIED", number: 0 }, { name: "KIND_BOX", number: 1 }, { name: "KIND_PALLET", number: 2 }] }],
+  enumType: [
+    {
+      name: "Kind",
+      value: [
+        { name: "KIND_UNSPECIFIED", number: 0 },
+        { name: "KIND_BOX", number: 1 },
+        { name: "KIND_PALLET", number: 2 },
+      ],
+    },
+  ],
   messageType: [
     { name: "Dimensions", field: [field("width_mm", 1, Type.UINT32), field("weight_kg", 2, Type.DOUBLE)] },
     {
@@ -117,9 +126,14 @@ const file = create(FileDescriptorProtoSchema, {
     {
       name: "ItemService",
       method: [
-        method("GetItem", "GetItemRequest", "Item", rule("get", "/v1/items/{id}", {
-          additionalBindings: [rule("get", "/v1/warehouses/{warehouse_id}/items/{id}")],
-        })),
+        method(
+          "GetItem",
+          "GetItemRequest",
+          "Item",
+          rule("get", "/v1/items/{id}", {
+            additionalBindings: [rule("get", "/v1/warehouses/{warehouse_id}/items/{id}")],
+          }),
+        ),
         method("FindItemBySku", "FindItemBySkuRequest", "Item", rule("get", "/v1/items:bySku")),
         method("SearchItems", "SearchItemsRequest", "SearchItemsResponse", rule("get", "/v1/warehouses/{warehouse_id}/items")),
         method("UpdateItem", "UpdateItemRequest", "Item", rule("patch", "/v1/items/{item.id}", { body: "item" })),

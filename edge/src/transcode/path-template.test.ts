@@ -4,11 +4,7 @@ import { matchPath, parsePathTemplate } from "./path-template.js";
 describe("parsePathTemplate", () => {
   it("parses literals, variables and a verb", () => {
     const t = parsePathTemplate("/v1/reservations/{id}:confirm");
-    expect(t.segments).toEqual([
-      { kind: "literal", value: "v1" },
-      { kind: "literal", value: "reservations" },
-      { kind: "wildcard" },
-    ]);
+    expect(t.segments).toEqual([{ kind: "literal", value: "v1" }, { kind: "literal", value: "reservations" }, { kind: "wildcard" }]);
     expect(t.variables).toEqual([{ fieldPath: "id", start: 2, length: 1 }]);
     expect(t.verb).toBe("confirm");
   });

@@ -17,9 +17,7 @@ const timestamp = fc
   })
   .map((t) => create(TimestampSchema, t));
 
-const address = fc
-  .record({ line1: text, line2: text, city: text, region: text, postalCode: text, countryCode: text })
-  .map((a) => create(AddressSchema, a));
+const address = fc.record({ line1: text, line2: text, city: text, region: text, postalCode: text, countryCode: text }).map((a) => create(AddressSchema, a));
 
 const warehouse = fc
   .record(
@@ -53,7 +51,11 @@ describe("properties", () => {
     );
   });
 
-  const segment = fc.string({ unit: fc.oneof(fc.string({ unit: "binary", minLength: 1, maxLength: 1 }), fc.constantFrom(..."/?#%:@!$&'()*+,;=[] ")), minLength: 1, maxLength: 30 });
+  const segment = fc.string({
+    unit: fc.oneof(fc.string({ unit: "binary", minLength: 1, maxLength: 1 }), fc.constantFrom(..."/?#%:@!$&'()*+,;=[] ")),
+    minLength: 1,
+    maxLength: 30,
+  });
 
   it("a single-segment variable binds exactly the encoded value", () => {
     const templates = ["/v1/warehouses/{id}", "/v1/reservations/{id}:confirm"].map(parsePathTemplate);
@@ -69,12 +71,19 @@ describe("properties", () => {
   it('a "**" variable binds the segments joined by "/"', () => {
     const template = parsePathTemplate("/v1/{name=shelves/*/items/**}");
     fc.assert(
-      fc.property(segment, fc.array(segment.filter((s) => !s.includes("/")), { maxLength: 4 }), (shelf, rest) => {
-        fc.pre(!shelf.includes("/"));
-        const value = ["shelves", shelf, "items", ...rest].join("/");
-        const path = `/v1/${["shelves", shelf, "items", ...rest].map(encodeURIComponent).join("/")}`;
-        expect(matchPath(template, path)).toEqual({ name: value });
-      }),
+      fc.property(
+        segment,
+        fc.array(
+          segment.filter((s) => !s.includes("/")),
+          { maxLength: 4 },
+        ),
+        (shelf, rest) => {
+          fc.pre(!shelf.includes("/"));
+          const value = ["shelves", shelf, "items", ...rest].join("/");
+          const path = `/v1/${["shelves", shelf, "items", ...rest].map(encodeURIComponent).join("/")}`;
+          expect(matchPath(template, path)).toEqual({ name: value });
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -1,10 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import {
-  CreateWarehouseResponseSchema,
-  ListWarehousesResponseSchema,
-  WarehouseService,
-} from "@inv/gen/warehouse/v1/warehouse_pb";
+import { CreateWarehouseResponseSchema, ListWarehousesResponseSchema, WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
 import { describe, expect, it } from "vitest";
 import { ItemService } from "./item-service.fixture.js";
 import { renderResponse } from "./response.js";

@@ -72,10 +72,7 @@ describe("buildRouteTable", () => {
   it("exposes body and response_body of each binding", () => {
     const [create] = httpBindings(WarehouseService.method["createWarehouse"]!);
     expect(create).toMatchObject({ httpMethod: "POST", body: "warehouse", responseBody: "warehouse", index: 0 });
-    expect(httpBindings(ItemService.method["getItem"]!).map((b) => b.template.source)).toEqual([
-      "/v1/items/{id}",
-      "/v1/warehouses/{warehouse_id}/items/{id}",
-    ]);
+    expect(httpBindings(ItemService.method["getItem"]!).map((b) => b.template.source)).toEqual(["/v1/items/{id}", "/v1/warehouses/{warehouse_id}/items/{id}"]);
   });
 
   it("refuses two methods on the same verb and template", () => {

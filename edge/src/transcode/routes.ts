@@ -24,7 +24,13 @@ export interface Route {
 }
 
 export type RouteMatch =
-  | { readonly kind: "match"; readonly service: DescService; readonly method: DescMethod; readonly rule: HttpBinding; readonly pathVars: Record<string, string> }
+  | {
+      readonly kind: "match";
+      readonly service: DescService;
+      readonly method: DescMethod;
+      readonly rule: HttpBinding;
+      readonly pathVars: Record<string, string>;
+    }
   | { readonly kind: "notFound" }
   | { readonly kind: "methodNotAllowed"; readonly allow: string[] };
 
@@ -166,7 +172,10 @@ function candidatesByPrefix(routes: readonly Route[]): (path: string) => readonl
   for (const route of routes) {
     const prefix = literalPrefix(route.rule.template);
     if (prefix !== undefined && !byPrefix.has(prefix)) {
-      byPrefix.set(prefix, routes.filter((r) => [undefined, prefix].includes(literalPrefix(r.rule.template))));
+      byPrefix.set(
+        prefix,
+        routes.filter((r) => [undefined, prefix].includes(literalPrefix(r.rule.template))),
+      );
     }
   }
   return (path) => {

@@ -29,7 +29,12 @@ export class MockCloud {
 
   named(type: string, name: string): CreatedResource {
     const found = this.ofType(type).find((r) => r.name === name);
-    if (!found) throw new Error(`no ${type} named ${name}; have ${this.ofType(type).map((r) => r.name).join(", ")}`);
+    if (!found)
+      throw new Error(
+        `no ${type} named ${name}; have ${this.ofType(type)
+          .map((r) => r.name)
+          .join(", ")}`,
+      );
     return found;
   }
 
@@ -68,25 +73,30 @@ function computedOutputs(type: string, name: string, inputs: Record<string, any>
 export async function startMockCloud(config: Record<string, string>, stack = "test"): Promise<MockCloud> {
   const cloud = new MockCloud();
   pulumi.runtime.setAllConfig(config);
-  await pulumi.runtime.setMocks({
-    newResource({ type, name, inputs }) {
-      const className = type.split(":").pop() ?? type;
-      const id = `${className}-${name}`;
-      const arn = `arn:aws:mock:${region}:123456789012:${className}/${name}`;
-      cloud.resources.push({ type, name, id, arn, inputs });
-      return { id, state: { arn, name: inputs.name ?? name, ...inputs, ...computedOutputs(type, name, inputs) } };
+  await pulumi.runtime.setMocks(
+    {
+      newResource({ type, name, inputs }) {
+        const className = type.split(":").pop() ?? type;
+        const id = `${className}-${name}`;
+        const arn = `arn:aws:mock:${region}:123456789012:${className}/${name}`;
+        cloud.resources.push({ type, name, id, arn, inputs });
+        return { id, state: { arn, name: inputs.name ?? name, ...inputs, ...computedOutputs(type, name, inputs) } };
+      },
+      call({ token }) {
+        switch (token) {
+          case "aws:index/getAvailabilityZones:getAvailabilityZones":
+            return { names: zones, zoneIds: zones.map((_, i) => `euc1-az${i + 1}`) };
+          case "aws:index/getRegion:getRegion":
+            return { name: region, region };
+          default:
+            throw new Error(`no mock for ${token}`);
+        }
+      },
     },
-    call({ token }) {
-      switch (token) {
-        case "aws:index/getAvailabilityZones:getAvailabilityZones":
-          return { names: zones, zoneIds: zones.map((_, i) => `euc1-az${i + 1}`) };
-        case "aws:index/getRegion:getRegion":
-          return { name: region, region };
-        default:
-          throw new Error(`no mock for ${token}`);
-      }
-    },
-  }, project, stack, false);
+    project,
+    stack,
+    false,
+  );
   return cloud;
 }
 
@@ -99,8 +109,7 @@ export async function settled(): Promise<void> {
 export function stackConfig(stack: "dev" | "prod", overrides: Record<string, string> = {}): Record<string, string> {
   const file = new URL(`../../Pulumi.${stack}.yaml`, import.meta.url);
   const { config } = parse(readFileSync(file, "utf8")) as { config: Record<string, unknown> };
-  const values = Object.entries(config).map(([key, value]) =>
-    [key, typeof value === "object" ? JSON.stringify(value) : String(value)]);
+  const values = Object.entries(config).map(([key, value]) => [key, typeof value === "object" ? JSON.stringify(value) : String(value)]);
   return { ...Object.fromEntries(values), ...overrides };
 }
 

@@ -24,7 +24,10 @@ describe.each(implementations)("%s cache", (_name, make) => {
 
   it("does not cache 'not found'", async () => {
     let loads = 0;
-    const load = async () => (++loads, undefined);
+    const load = async () => {
+      loads++;
+      return undefined;
+    };
     await readThrough(cache, "k2", 60, load, text);
     await readThrough(cache, "k2", 60, load, text);
     expect(loads).toBe(2);

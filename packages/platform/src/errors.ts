@@ -42,9 +42,6 @@ export abstract class DomainError extends Error {
 
 export class InvalidArgument extends DomainError {
   readonly code = status.INVALID_ARGUMENT;
-  constructor(message: string, violations: FieldViolation | readonly FieldViolation[], reason?: string) {
-    super(message, violations, reason);
-  }
 }
 
 export class NotFound extends DomainError {

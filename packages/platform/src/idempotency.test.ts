@@ -3,7 +3,7 @@ import { pgSchema } from "drizzle-orm/pg-core";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "./db.js";
-import { DomainError, InvalidArgument } from "./errors.js";
+import { type DomainError, InvalidArgument } from "./errors.js";
 import { idempotencyTable, payloadHash, runIdempotent, type IdempotentRequest } from "./idempotency.js";
 import { openScratchDb } from "./testing/scratch-db.js";
 
@@ -15,7 +15,9 @@ const DDL = `
 
 let db: Db;
 let close: () => Promise<void>;
-beforeAll(async () => ({ db, close } = await openScratchDb("idempotency", DDL)));
+beforeAll(async () => {
+  ({ db, close } = await openScratchDb("idempotency", DDL));
+});
 afterAll(() => close?.());
 
 let seq = 0;
@@ -51,7 +53,9 @@ describe("runIdempotent", () => {
   it("refuses the same id with another payload: ALREADY_EXISTS, REQUEST_ID_REUSED", async () => {
     const id = `r${++seq}`;
     await counted(id, { a: 1 }).run();
-    const err = await counted(id, { a: 2 }).run().catch((e: DomainError) => e);
+    const err = await counted(id, { a: 2 })
+      .run()
+      .catch((e: DomainError) => e);
     expect(err).toMatchObject({ reason: "REQUEST_ID_REUSED", violation: { field: "request_id", constraint: "same_payload" } });
   });
 

@@ -28,7 +28,10 @@ describe("pagination", () => {
       fc.asyncProperty(fc.uniqueArray(fc.uuid(), { maxLength: 40 }), fc.integer({ min: 1, max: 7 }), async (ids, size) => {
         const sorted = [...ids].sort();
         const fetch = async ({ afterId, limit }: PageQuery<unknown>) =>
-          sorted.filter((id) => afterId === undefined || id > afterId).slice(0, limit).map((id) => ({ id }));
+          sorted
+            .filter((id) => afterId === undefined || id > afterId)
+            .slice(0, limit)
+            .map((id) => ({ id }));
         const seen: string[] = [];
         let pageToken = "";
         do {

@@ -44,9 +44,7 @@ export interface RunningService {
 /** Opens a service's database and cache, then serves its gRPC services with health and reflection. */
 export async function startService(def: ServiceDefinitionOptions, settings: ServiceSettings): Promise<RunningService> {
   const log = settings.log;
-  const database = def.database
-    ? await openDatabase({ ...def.database, url: settings.databaseUrl, dataDir: settings.dataDir, log })
-    : undefined;
+  const database = def.database ? await openDatabase({ ...def.database, url: settings.databaseUrl, dataDir: settings.dataDir, log }) : undefined;
   const cache = createCache({ redisUrl: settings.redisUrl, prefix: settings.cachePrefix ?? def.name, log });
   try {
     const services = def.register({

@@ -3,7 +3,7 @@ import { pgSchema, text, uuid } from "drizzle-orm/pg-core";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "./db.js";
-import { DomainError } from "./errors.js";
+import type { DomainError } from "./errors.js";
 import { etagOf } from "./etag.js";
 import { stillInUse } from "./resource-errors.js";
 import { findRow, resourceColumns, updateResource } from "./resource-table.js";
@@ -21,7 +21,9 @@ const DDL = `
 
 let db: Db;
 let close: () => Promise<void>;
-beforeAll(async () => ({ db, close } = await openScratchDb("softdelete", DDL)));
+beforeAll(async () => {
+  ({ db, close } = await openScratchDb("softdelete", DDL));
+});
 afterAll(() => close?.());
 
 async function newThing(name = "n") {

@@ -12,12 +12,17 @@ const DDL = `
 
 let db: Db;
 let close: () => Promise<void>;
-beforeAll(async () => ({ db, close } = await openScratchDb("sqlstate", DDL)));
+beforeAll(async () => {
+  ({ db, close } = await openScratchDb("sqlstate", DDL));
+});
 afterAll(() => close?.());
 
 /** The domain error a statement's database error maps to. */
 async function mapped(statement: Promise<unknown>) {
-  const err = await statement.then(() => undefined, (e: unknown) => e);
+  const err = await statement.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   const domain = fromSqlState(err);
   return domain && { code: status[domain.code], violations: domain.violations, message: domain.message };
 }

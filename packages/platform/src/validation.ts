@@ -1,12 +1,5 @@
 import { invalidFields, type FieldViolation } from "./errors.js";
-import {
-  CODE_PATTERN,
-  LABEL_KEY_MAX,
-  LABEL_VALUE_MAX,
-  LABELS_MAX_ENTRIES,
-  REQUEST_ID_PATTERN,
-  UUID_PATTERN,
-} from "./field-limits.js";
+import { CODE_PATTERN, LABEL_KEY_MAX, LABEL_VALUE_MAX, LABELS_MAX_ENTRIES, REQUEST_ID_PATTERN, UUID_PATTERN } from "./field-limits.js";
 
 // Control characters have no place in names and break logs and CSV exports.
 const CONTROL = /[\u0000-\u001f\u007f]/;

@@ -9,11 +9,7 @@ const tsx = ["node", "--import", "tsx"] as const;
 
 export const serviceCommand = (process: ProcessDeclaration): readonly string[] => [...tsx, `services/${process.name}/src/main.ts`];
 
-export const serviceHealthCheck = (process: ProcessDeclaration): readonly string[] => [
-  ...tsx,
-  "scripts/grpc-health.ts",
-  `127.0.0.1:${process.grpcPort}`,
-];
+export const serviceHealthCheck = (process: ProcessDeclaration): readonly string[] => [...tsx, "scripts/grpc-health.ts", `127.0.0.1:${process.grpcPort}`];
 
 export const edgeCommand: readonly string[] = [...tsx, "edge/src/main.ts"];
 

@@ -6,8 +6,7 @@ import { describe, expect, it } from "vitest";
 import { internalServices, publicServices } from "./descriptors.js";
 
 const PERMISSION = /^(public|authenticated|[a-z]+(\.[a-z]+)+)$/;
-const methodsOf = (services: typeof publicServices) =>
-  services.flatMap((s) => s.methods.map((m) => [`${s.typeName}/${m.name}`, m] as const));
+const methodsOf = (services: typeof publicServices) => services.flatMap((s) => s.methods.map((m) => [`${s.typeName}/${m.name}`, m] as const));
 
 describe("the contracts of the catalog's services", () => {
   it.each(methodsOf(publicServices))("public %s has an http rule and declares the permission it needs", (_name, method) => {
@@ -21,7 +20,8 @@ describe("the contracts of the catalog's services", () => {
 
   it("only reads are marked free of side effects", () => {
     for (const [name, method] of methodsOf([...publicServices, ...internalServices])) {
-      if (method.idempotency === MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS) expect(method.name, name).toMatch(/^(Get|List|Lookup|Search|Check|Watch|Export|Introspect)/);
+      if (method.idempotency === MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS)
+        expect(method.name, name).toMatch(/^(Get|List|Lookup|Search|Check|Watch|Export|Introspect)/);
     }
   });
 });

@@ -40,7 +40,9 @@ describe("validation", () => {
       reason: "INVALID_FIELD",
       fields: ["warehouse.code", "warehouse.name"],
     });
-    const many = await failure(client.createLocation({ location: { code: "bad code", warehouseId: "x", metadata: { k: "v".repeat(300) } }, requestId: "no spaces" }));
+    const many = await failure(
+      client.createLocation({ location: { code: "bad code", warehouseId: "x", metadata: { k: "v".repeat(300) } }, requestId: "no spaces" }),
+    );
     expect(many.fields).toEqual(["location.code", "request_id", "location.warehouse_id", "location.location_type_id", "location.metadata.k"]);
   });
 });

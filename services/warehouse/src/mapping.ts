@@ -1,13 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import {
-  LocationSchema,
-  LocationTypeSchema,
-  WarehouseSchema,
-  type Location,
-  type LocationType,
-  type Warehouse,
-} from "@inv/gen/warehouse/v1/warehouse_pb";
+import { LocationSchema, LocationTypeSchema, WarehouseSchema, type Location, type LocationType, type Warehouse } from "@inv/gen/warehouse/v1/warehouse_pb";
 import { etagOf } from "@inv/platform";
 import type { LocationRow, LocationTypeRow, WarehouseRow } from "./store/schema.js";
 

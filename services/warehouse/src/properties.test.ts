@@ -3,7 +3,7 @@
  * concurrency guarantees behind them, checked over gRPC against a real database.
  */
 import { status } from "@grpc/grpc-js";
-import { RemoteError, type GrpcClient } from "@inv/platform";
+import type { RemoteError, GrpcClient } from "@inv/platform";
 import { startTestService, type TestService } from "@inv/platform/testing";
 import { WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
 import fc from "fast-check";
@@ -62,9 +62,7 @@ describe("Property 8: Referential Integrity Validation", () => {
     await fc.assert(
       fc.asyncProperty(warehouseRef, parentRef, typeRef, async (w, p, t) => {
         const before = w.ok ? await liveLocationIds(w.id) : [];
-        const outcome = await codeOf(
-          client.createLocation({ location: { warehouseId: w.id, parentId: p.id, locationTypeId: t.id, code: uniqueCode("X") } }),
-        );
+        const outcome = await codeOf(client.createLocation({ location: { warehouseId: w.id, parentId: p.id, locationTypeId: t.id, code: uniqueCode("X") } }));
         const parentOk = p.id === "" || p.in === w.id;
         const expected = !w.ok ? w.code : !parentOk || !t.ok ? "INVALID_ARGUMENT" : "OK";
         expect(outcome).toBe(expected);
@@ -78,9 +76,11 @@ describe("Property 8: Referential Integrity Validation", () => {
 describe("Property 9: Constraint Enforcement", () => {
   it("refuses to delete anything that live records still depend on, and allows it once they are gone", async () => {
     // A random forest: node i's parent is one of the nodes before it, or none.
-    const forest = fc.integer({ min: 1, max: 6 }).chain((n) =>
-      fc.tuple(fc.tuple(...Array.from({ length: n }, (_, i) => fc.integer({ min: -1, max: i - 1 }))), fc.array(fc.nat(), { minLength: 1, maxLength: 12 })),
-    );
+    const forest = fc
+      .integer({ min: 1, max: 6 })
+      .chain((n) =>
+        fc.tuple(fc.tuple(...Array.from({ length: n }, (_, i) => fc.integer({ min: -1, max: i - 1 }))), fc.array(fc.nat(), { minLength: 1, maxLength: 12 })),
+      );
     await fc.assert(
       fc.asyncProperty(forest, async ([parents, attempts]) => {
         const warehouseId = await newWarehouse();
@@ -93,7 +93,8 @@ describe("Property 9: Constraint Enforcement", () => {
         for (const pick of attempts) {
           const i = pick % ids.length;
           const outcome = await codeOf(client.deleteLocation({ id: ids[i]! }));
-          if (!live.has(ids[i]!)) expect(outcome).toBe("OK"); // deleting again is a no-op
+          if (!live.has(ids[i]!))
+            expect(outcome).toBe("OK"); // deleting again is a no-op
           else if (hasLiveChild(i)) expect(outcome).toBe("FAILED_PRECONDITION");
           else {
             expect(outcome).toBe("OK");

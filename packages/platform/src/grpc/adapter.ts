@@ -44,7 +44,5 @@ function decodeOrMark(schema: DescMethod["input"]) {
  * name, for serving: requests that do not decode arrive as UndecodableRequest.
  */
 export function serviceDefinition(service: DescService): ServiceDefinition {
-  return Object.fromEntries(
-    service.methods.map((m) => [m.localName, { ...methodDefinition(m), requestDeserialize: decodeOrMark(m.input) }]),
-  );
+  return Object.fromEntries(service.methods.map((m) => [m.localName, { ...methodDefinition(m), requestDeserialize: decodeOrMark(m.input) }]));
 }

@@ -1,11 +1,4 @@
-import type {
-  DescMethod,
-  DescMethodServerStreaming,
-  DescMethodUnary,
-  DescService,
-  MessageInitShape,
-  MessageShape,
-} from "@bufbuild/protobuf";
+import type { DescMethod, DescMethodServerStreaming, DescMethodUnary, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import type { Metadata } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 
@@ -21,18 +14,13 @@ export interface CallContext {
   readonly log: Logger;
 }
 
-type UnaryImpl<M> = M extends DescMethodUnary<infer I, infer O>
-  ? (request: MessageShape<I>, ctx: CallContext) => Promise<MessageInitShape<O>>
-  : never;
-type ServerStreamingImpl<M> = M extends DescMethodServerStreaming<infer I, infer O>
-  ? (request: MessageShape<I>, ctx: CallContext) => AsyncIterable<MessageInitShape<O>>
-  : never;
+type UnaryImpl<M> = M extends DescMethodUnary<infer I, infer O> ? (request: MessageShape<I>, ctx: CallContext) => Promise<MessageInitShape<O>> : never;
+type ServerStreamingImpl<M> =
+  M extends DescMethodServerStreaming<infer I, infer O> ? (request: MessageShape<I>, ctx: CallContext) => AsyncIterable<MessageInitShape<O>> : never;
 
 /** The handlers of a service, one per method, typed from its protobuf-es descriptor. */
 export type ServiceImpl<S extends DescService> = {
-  [K in keyof S["method"]]: S["method"][K] extends DescMethodUnary
-    ? UnaryImpl<S["method"][K]>
-    : ServerStreamingImpl<S["method"][K]>;
+  [K in keyof S["method"]]: S["method"][K] extends DescMethodUnary ? UnaryImpl<S["method"][K]> : ServerStreamingImpl<S["method"][K]>;
 };
 
 /** A unary call as interceptors see it. */

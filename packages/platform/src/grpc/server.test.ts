@@ -46,19 +46,25 @@ describe("gRPC server bootstrap", () => {
   });
 
   it("maps a domain error to its code with the field violation in the status details", async () => {
-    const err = await client().getWarehouse({ id: "bad" }).catch((e: unknown) => e);
+    const err = await client()
+      .getWarehouse({ id: "bad" })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RemoteError);
     expect(err).toMatchObject({ code: status.INVALID_ARGUMENT, violation: { field: "id", constraint: "format", value: "bad" } });
   });
 
   it("turns unexpected errors into INTERNAL without their text", async () => {
-    const err = (await client().getWarehouse({ id: "boom" }).catch((e: unknown) => e)) as RemoteError;
+    const err = (await client()
+      .getWarehouse({ id: "boom" })
+      .catch((e: unknown) => e)) as RemoteError;
     expect(err.code).toBe(status.INTERNAL);
     expect(err.message).not.toMatch(/secret_table|SELECT/);
   });
 
   it("answers UNIMPLEMENTED for methods without a handler", async () => {
-    const err = (await client().listWarehouses({}).catch((e: unknown) => e)) as RemoteError;
+    const err = (await client()
+      .listWarehouses({})
+      .catch((e: unknown) => e)) as RemoteError;
     expect(err.code).toBe(status.UNIMPLEMENTED);
   });
 

@@ -81,8 +81,7 @@ function detailsFrom(metadata: Metadata | undefined): { violations: FieldViolati
     }
     const ours = info?.domain === ERROR_DOMAIN ? info : undefined;
     const first = ours?.metadata.field === undefined ? undefined : ours.metadata;
-    const withValue = (v: FieldViolation): FieldViolation =>
-      first && first.field === v.field && first.value !== undefined ? { ...v, value: first.value } : v;
+    const withValue = (v: FieldViolation): FieldViolation => (first && first.field === v.field && first.value !== undefined ? { ...v, value: first.value } : v);
     const violations = badRequest?.fieldViolations.length
       ? badRequest.fieldViolations.map((f) => withValue({ field: f.field, constraint: f.reason, description: f.description }))
       : first

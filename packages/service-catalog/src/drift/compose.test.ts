@@ -25,7 +25,10 @@ interface ComposeService {
 const compose: { services: Record<string, ComposeService> } = parse(readText("compose.yaml"), { merge: true });
 // The stores DATABASE_URL and REDIS_URL point at: not processes of the platform.
 const STORES = ["postgres", "redis"];
-const names = (reader: "services" | "edge") => variablesReadBy(reader).map((v) => v.name).sort();
+const names = (reader: "services" | "edge") =>
+  variablesReadBy(reader)
+    .map((v) => v.name)
+    .sort();
 const service = (name: string): ComposeService => compose.services[name] ?? expect.fail(`compose.yaml has no service ${name}`);
 
 describe("compose.yaml agrees with the service catalog", () => {

@@ -8,7 +8,9 @@ const instruction = (name: string) => [...dockerfile.matchAll(new RegExp(`^${nam
 const numeric = (a: number, b: number) => a - b;
 
 it("the image exposes the edge's HTTP port and every gRPC port of the catalog, and nothing else", () => {
-  const exposed = instruction("EXPOSE").flatMap((line) => line.split(/\s+/)).map(Number);
+  const exposed = instruction("EXPOSE")
+    .flatMap((line) => line.split(/\s+/))
+    .map(Number);
   expect(exposed.sort(numeric)).toEqual([edge.httpPort, ...processes.map((p) => p.grpcPort)].sort(numeric));
 });
 

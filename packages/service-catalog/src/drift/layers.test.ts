@@ -15,9 +15,7 @@ function importsIn(text: string, file: string): string[] {
 
 /** Imports that reach a package by name or a folder by path. */
 function offending(file: string, packages: readonly string[], folders: readonly string[], text = readText(file)): string[] {
-  return importsIn(text, file).filter(
-    (spec) => packages.some((p) => spec === p || spec.startsWith(`${p}/`)) || folders.some((f) => spec.startsWith(`${f}/`)),
-  );
+  return importsIn(text, file).filter((spec) => packages.some((p) => spec === p || spec.startsWith(`${p}/`)) || folders.some((f) => spec.startsWith(`${f}/`)));
 }
 
 const names = (parent: string) => foldersIn(parent).map((dir) => readPackage(`${parent}/${dir}`).name);
@@ -44,9 +42,7 @@ describe("layers", () => {
   });
 
   it("no service imports the edge or an app", () => {
-    const found = typeScriptFiles("services").flatMap((file) =>
-      offending(file, [edge, ...apps], ["edge", "apps"]).map((spec) => `${file} imports ${spec}`),
-    );
+    const found = typeScriptFiles("services").flatMap((file) => offending(file, [edge, ...apps], ["edge", "apps"]).map((spec) => `${file} imports ${spec}`));
     expect(found).toEqual([]);
   });
 });

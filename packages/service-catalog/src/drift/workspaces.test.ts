@@ -29,9 +29,7 @@ describe("the test projects", () => {
       const name = script?.match(/--project (\S+)/)?.[1];
       return name ? [{ name, root: dir }] : [];
     });
-    expect(projects.sort((a, b) => String(a.name).localeCompare(String(b.name)))).toEqual(
-      expected.sort((a, b) => a.name.localeCompare(b.name)),
-    );
+    expect(projects.sort((a, b) => String(a.name).localeCompare(String(b.name)))).toEqual(expected.sort((a, b) => a.name.localeCompare(b.name)));
   });
 
   it("covers every process of the catalog", () => {

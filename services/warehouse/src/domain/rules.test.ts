@@ -26,7 +26,9 @@ describe("warehouse field rules", () => {
 
   it("addresses name every sub-field at fault, each once", () => {
     expect(checkFields((v) => checkAddress(v, "w.address", { ...EMPTY_ADDRESS, countryCode: "NL" }))).toMatchObject({ countryCode: "NL" });
-    expect(violations((v) => checkAddress(v, "w.address", { ...EMPTY_ADDRESS, countryCode: "nl" }))).toMatchObject([{ field: "w.address.country_code", constraint: "pattern" }]);
+    expect(violations((v) => checkAddress(v, "w.address", { ...EMPTY_ADDRESS, countryCode: "nl" }))).toMatchObject([
+      { field: "w.address.country_code", constraint: "pattern" },
+    ]);
     expect(violations((v) => checkAddress(v, "w.address", { ...EMPTY_ADDRESS, countryCode: "NLD", postalCode: "1".repeat(21) }))).toMatchObject([
       { field: "w.address.postal_code", constraint: "max_length" },
       { field: "w.address.country_code", constraint: "max_length" },

@@ -1,15 +1,4 @@
-import {
-  DESCRIPTION_MAX,
-  NAME_MAX,
-  checkFields,
-  fieldsToUpdate,
-  invalid,
-  listPage,
-  messageCodec,
-  notFound,
-  presentIn,
-  type ServiceImpl,
-} from "@inv/platform";
+import { DESCRIPTION_MAX, NAME_MAX, checkFields, fieldsToUpdate, invalid, listPage, messageCodec, notFound, presentIn, type ServiceImpl } from "@inv/platform";
 import { LocationTypeSchema, type WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
 import { toLocationType } from "../mapping.js";
 import {
@@ -66,7 +55,13 @@ export function locationTypeHandlers({ db }: WarehouseDeps) {
   };
 
   const deleteLocationTypeHandler: Impl["deleteLocationType"] = async ({ id, etag }) => ({
-    locationType: toLocationType(await deleteLocationType(db, checkFields((v) => v.id("id", id)), etag)),
+    locationType: toLocationType(
+      await deleteLocationType(
+        db,
+        checkFields((v) => v.id("id", id)),
+        etag,
+      ),
+    ),
   });
 
   return {

@@ -86,7 +86,14 @@ export function locationHandlers({ db, stock }: WarehouseDeps) {
   };
 
   const deleteLocationHandler: Impl["deleteLocation"] = async ({ id, etag }) => ({
-    location: toLocation(await deleteLocation(db, checkFields((v) => v.id("id", id)), etag, stock)),
+    location: toLocation(
+      await deleteLocation(
+        db,
+        checkFields((v) => v.id("id", id)),
+        etag,
+        stock,
+      ),
+    ),
   });
 
   return {

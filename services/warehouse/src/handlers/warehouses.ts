@@ -59,10 +59,16 @@ export function warehouseHandlers({ db, cache, stock }: WarehouseDeps) {
 
   const getWarehouse: Impl["getWarehouse"] = async ({ id }) => {
     const key = checkFields((v) => v.id("id", id));
-    const warehouse = await readThrough(cache, cacheKey(key), CACHE_TTL.warehouse, async () => {
-      const row = await findWarehouse(db, key);
-      return row && toWarehouse(row);
-    }, codec);
+    const warehouse = await readThrough(
+      cache,
+      cacheKey(key),
+      CACHE_TTL.warehouse,
+      async () => {
+        const row = await findWarehouse(db, key);
+        return row && toWarehouse(row);
+      },
+      codec,
+    );
     if (!warehouse) throw notFound("warehouse", key);
     return { warehouse };
   };

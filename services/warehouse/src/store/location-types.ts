@@ -26,7 +26,10 @@ export type LocationTypeChanges = Partial<Pick<NewLocationType, "name" | "descri
 
 export async function insertLocationType(db: Db, t: NewLocationType): Promise<LocationTypeRow> {
   try {
-    const [row] = await db.insert(locationTypes).values({ id: uuidv7(), ...t }).returning();
+    const [row] = await db
+      .insert(locationTypes)
+      .values({ id: uuidv7(), ...t })
+      .returning();
     return row!;
   } catch (err) {
     if (violates(err, "location_types_code_live_uq")) throw duplicate("location_type.code", t.code, `location type code "${t.code}" is already in use`);

@@ -57,7 +57,10 @@ export async function insertLocation(db: Db, l: NewLocation): Promise<LocationRo
     }
     await lockLiveLocationType(tx, l.locationTypeId, "location.location_type_id");
     try {
-      const [row] = await tx.insert(locations).values({ id: uuidv7(), ...l, path }).returning();
+      const [row] = await tx
+        .insert(locations)
+        .values({ id: uuidv7(), ...l, path })
+        .returning();
       return row!;
     } catch (err) {
       if (violates(err, "locations_code_live_uq")) throw duplicate("location.code", l.code, `location code "${l.code}" is already in use in this warehouse`);

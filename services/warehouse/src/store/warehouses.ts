@@ -41,7 +41,10 @@ export interface WarehouseFilter extends LiveFilter {
 
 export async function insertWarehouse(db: Db, w: NewWarehouse): Promise<WarehouseRow> {
   try {
-    const [row] = await db.insert(warehouses).values({ id: uuidv7(), ...w }).returning();
+    const [row] = await db
+      .insert(warehouses)
+      .values({ id: uuidv7(), ...w })
+      .returning();
     return row!;
   } catch (err) {
     if (violates(err, "warehouses_code_live_uq")) throw duplicate("warehouse.code", w.code, `warehouse code "${w.code}" is already in use`);

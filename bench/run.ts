@@ -1,70 +1,148 @@
 /**
- * npm run bench: what the edge costs. The whole cluster runs on the embedded default; the same
- * GetWarehouse is made straight over gRPC (the baseline, measured in this same run), then over
- * REST and the Connect protocol through the edge. Prints throughput, latency and the ratio to
- * the baseline, and the process's memory. Bounded: a fixed number of calls on loopback only.
+ * npm run bench: what the edge costs, measured as production runs it. The warehouse service and
+ * the edge run as separate processes; a separate load process drives REST GET /v1/warehouses/{id}
+ * at a low and a high connection count. In the same run the bench measures the floor of this
+ * architecture — bare node:http making one grpc-js call per request to a grpc-js server that
+ * answers from a Map — and prints the edge's figures as ratios to it, so noise from a shared
+ * machine mostly cancels out. A second edge process in front of the floor's gRPC server tells
+ * the edge's own cost apart from the warehouse service's. Bounded: fixed durations, loopback
+ * only; it asserts nothing.
+ *
+ * Env: BENCH_DURATION (seconds per run, 4), BENCH_ROUNDS (runs per cell, median reported, 1),
+ * BENCH_PROTOCOLS=1 (also gRPC direct vs REST vs Connect), BENCH_CPU_PROF=<dir> (CPU profiles
+ * of the servers, see profile-summary.ts), DATABASE_URL (warehouse on Postgres instead of
+ * embedded PGlite), LOG_LEVEL (of the edge and the service; their default is info).
  */
-import { startTestCluster } from "@inv/cluster/testing";
-import { GrpcChannel, createGrpcClient } from "@inv/platform";
-import { WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { compare, type Side } from "./compare.js";
+import { autocannon, availableTools, type LoadSpec } from "./load.js";
+import { freePort, rssMiB, startProcess, stopProcess, waitForPort, type BenchProcess } from "./processes.js";
+import { protocolsTable } from "./protocols.js";
+import { cpuTable, edgeVsFloorTable, formatRows } from "./report.js";
 
-const CALLS = Number(process.env["BENCH_CALLS"] ?? 3_000);
-const CONCURRENCY = 16;
+const SECONDS = Number(process.env["BENCH_DURATION"] ?? 4);
+const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 1);
+const WARMUP_SECONDS = 1;
+const LOW = 16;
+const HIGH = 200;
 
-async function measure(label: string, call: (i: number) => Promise<unknown>) {
-  for (let i = 0; i < 200; i++) await call(i); // warm up
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < CALLS) {
-        const i = next++;
-        const t = performance.now();
-        await call(i);
-        latencies.push(performance.now() - t);
-      }
-    }),
+const workDir = mkdtempSync(join(tmpdir(), "inv-bench-"));
+const profileDir = process.env["BENCH_CPU_PROF"];
+const processes: BenchProcess[] = [];
+
+/** Starts a server process and waits until it listens. */
+async function serve(name: string, entry: string, env: Record<string, string>, port: number): Promise<BenchProcess> {
+  // A folder per process: tsx's loader thread writes a profile of its own beside the main thread's.
+  const nodeArgs = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${join(profileDir, name)}`] : [];
+  const proc = startProcess(name, entry, env, workDir, nodeArgs);
+  processes.push(proc);
+  await waitForPort(proc, port);
+  return proc;
+}
+
+const edgeEnv = (port: number, warehouseTarget: string) => ({
+  HTTP_PORT: String(port),
+  HTTP_HOST: "127.0.0.1",
+  WAREHOUSE_GRPC_TARGET: `dns:///${warehouseTarget}`,
+});
+
+let succeeded = false;
+try {
+  const [warehousePort, edgePort, floorGrpcPort, floorHttpPort, edgeOverMapPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
+  const warehouseTarget = `127.0.0.1:${warehousePort}`;
+  const [warehouse, edge] = await Promise.all([
+    serve(
+      "warehouse",
+      "services/warehouse/src/main.ts",
+      { GRPC_PORT: String(warehousePort), GRPC_HOST: "127.0.0.1", DATA_DIR: join(workDir, "data") },
+      warehousePort,
+    ),
+    serve("edge", "edge/src/main.ts", edgeEnv(edgePort, warehouseTarget), edgePort),
+  ]);
+
+  const edgeUrl = `http://127.0.0.1:${edgePort}`;
+  const id = await createWarehouse(edgeUrl);
+  const path = `/v1/warehouses/${id}`;
+  const warehouseJson = await (await fetch(`${edgeUrl}${path}`)).text();
+
+  const floorGrpc = await serve(
+    "floor-grpc",
+    "bench/floor/grpc-server.ts",
+    { GRPC_PORT: String(floorGrpcPort), FLOOR_WAREHOUSE: warehouseJson },
+    floorGrpcPort,
   );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.floor((latencies.length - 1) * p)]!.toFixed(2);
-  return { label, opsPerSecond: CALLS / seconds, p50: pct(0.5), p99: pct(0.99) };
+  const [floorHttp, edgeOverMap] = await Promise.all([
+    serve(
+      "floor-http",
+      "bench/floor/http-server.ts",
+      { HTTP_PORT: String(floorHttpPort), FLOOR_GRPC_TARGET: `dns:///127.0.0.1:${floorGrpcPort}` },
+      floorHttpPort,
+    ),
+    serve("edge-over-map", "edge/src/main.ts", edgeEnv(edgeOverMapPort, `127.0.0.1:${floorGrpcPort}`), edgeOverMapPort),
+  ]);
+  const sides: Side[] = [
+    { name: "edge", url: `${edgeUrl}${path}`, processes: [edge, warehouse] },
+    { name: "edge over Map", url: `http://127.0.0.1:${edgeOverMapPort}${path}`, processes: [edgeOverMap, floorGrpc] },
+  ];
+  const floor: Side = { name: "floor", url: `http://127.0.0.1:${floorHttpPort}${path}`, processes: [floorHttp, floorGrpc] };
+  for (const side of [...sides, floor]) {
+    const body = await (await fetch(side.url)).text();
+    if (body !== warehouseJson) throw new Error(`${side.name} answers ${body}, the edge ${warehouseJson}`);
+  }
+
+  const storage = process.env["DATABASE_URL"] ? "Postgres (DATABASE_URL)" : "embedded PGlite";
+  console.log(
+    `\nGET /v1/warehouses/{id}, load from a separate process, ${SECONDS} s per run after ${WARMUP_SECONDS} s of warm-up, median of ${ROUNDS} round(s)`,
+  );
+  console.log(`  edge:          edge -> warehouse service (${storage}, read cache warm), as deployed`);
+  console.log("  edge over Map: edge -> the floor's gRPC server: the edge's own cost, without the service's");
+  console.log("  floor:         bare node:http -> grpc-js -> grpc-js server answering from a Map\n");
+
+  for (const tool of availableTools()) {
+    const result = await compare(tool, sides, floor, { low: LOW, high: HIGH, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, rounds: ROUNDS });
+    console.log(`${edgeVsFloorTable(result)}\n\n${cpuTable(result)}\n`);
+  }
+
+  if (process.env["BENCH_PROTOCOLS"] === "1") {
+    const warmup = async (spec: LoadSpec) => void (await autocannon.run({ ...spec, seconds: WARMUP_SECONDS }));
+    console.log(`${await protocolsTable({ edgeUrl, warehouseTarget, id, seconds: SECONDS, connections: LOW, warmup })}\n`);
+  }
+
+  const rss = processes.map((p) => [p.name, `${rssMiB(p)?.toFixed(0) ?? "?"} MiB`, `${countLines(p.logFile)} lines`]);
+  console.log(formatRows([["process", "RSS after the run", "log"], ...rss], "Memory and log volume"));
+  await fetch(`${edgeUrl}${path}`, { method: "DELETE" });
+  succeeded = true;
+} finally {
+  await Promise.all(processes.map((p) => stopProcess(p)));
+  // A failed run keeps the processes' logs for a look at what went wrong.
+  if (succeeded) rmSync(workDir, { recursive: true, force: true });
+  else console.error(`logs kept in ${workDir}`);
 }
 
-const cluster = await startTestCluster();
-const channel = new GrpcChannel(`dns:///${cluster.grpc.warehouse}`);
-const grpc = createGrpcClient(WarehouseService, channel);
-const ids: string[] = [];
-for (let i = 0; i < 100; i++) {
-  ids.push((await grpc.createWarehouse({ warehouse: { code: `BENCH-${i}`, name: `Bench ${i}`, priority: i } })).warehouse!.id);
+/** A warehouse with a realistic body (address included), with a code no earlier run used. */
+async function createWarehouse(edgeUrl: string): Promise<string> {
+  const code = `BENCH-${Date.now().toString(36).toUpperCase()}`;
+  const res = await fetch(`${edgeUrl}/v1/warehouses`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ code, name: "Bench DC", priority: 10, address: { line1: "Dock 4", city: "Amsterdam", postalCode: "1011 AB", countryCode: "NL" } }),
+  });
+  if (!res.ok) throw new Error(`creating the bench warehouse failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { id: string }).id;
 }
-const idOf = (i: number) => ids[i % ids.length]!;
 
-const expectOk = async (res: Response) => {
-  if (!res.ok) throw new Error(`HTTP ${res.status}`);
-  await res.arrayBuffer();
-};
-const results = [
-  await measure("gRPC, straight to the service (baseline)", (i) => grpc.getWarehouse({ id: idOf(i) })),
-  await measure("REST through the edge", (i) => fetch(`${cluster.baseUrl}/v1/warehouses/${idOf(i)}`).then(expectOk)),
-  await measure("Connect (JSON) through the edge", (i) =>
-    fetch(`${cluster.baseUrl}/warehouse.v1.WarehouseService/GetWarehouse`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ id: idOf(i) }),
-    }).then(expectOk),
-  ),
-];
-
-const baseline = results[0]!.opsPerSecond;
-console.log(`\n${CALLS} GetWarehouse calls each, ${CONCURRENCY} at a time, embedded PGlite, read cache warm\n`);
-console.log("path".padEnd(44), "calls/s".padStart(9), "p50 ms".padStart(8), "p99 ms".padStart(8), "vs baseline".padStart(12));
-for (const r of results) {
-  console.log(r.label.padEnd(44), r.opsPerSecond.toFixed(0).padStart(9), r.p50.padStart(8), r.p99.padStart(8), `${(r.opsPerSecond / baseline).toFixed(2)}x`.padStart(12));
+function countLines(file: string): number {
+  try {
+    return readFileSync(file, "utf8").split("\n").length - 1;
+  } catch {
+    return 0;
+  }
 }
-const mem = process.memoryUsage();
-console.log(`\nmemory: rss ${(mem.rss / 2 ** 20).toFixed(0)} MiB, heap used ${(mem.heapUsed / 2 ** 20).toFixed(0)} MiB (whole cluster in this process)`);
-
-channel.close();
-await cluster.stop();

@@ -35,7 +35,7 @@ export function openApiDocument(services: readonly DescService[]) {
     {
       title: "Inventory Platform API",
       version: "v1",
-      description: "Warehouses, stock, reservations and users. Errors share one body: {error: {code, message, details, timestamp, request_id}}.",
+      description: "Warehouses, stock, reservations and users. Errors share one body (the Error schema): {error: {code, message, details, violations, timestamp, request_id}}.",
     },
     comments,
   );

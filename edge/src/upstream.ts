@@ -4,10 +4,17 @@ import { GrpcChannel, type CallOptions } from "@inv/platform";
 /** Headers the edge passes on to the services: identity and tracing, nothing else. */
 const FORWARDED_HEADERS = ["authorization", "x-api-key"] as const;
 
+/** Request headers by lower-case name: a fetch Headers (Connect) or a thin view of node's (REST). */
+export interface HeaderSource {
+  get(name: string): string | null | undefined;
+}
+
 export interface ForwardContext {
   requestId: string;
-  headers: Headers;
+  headers: HeaderSource;
   signal?: AbortSignal | undefined;
+  /** Registers the upstream call's cancel function (see CallOptions.cancelWith). */
+  cancelWith?: ((cancel: () => void) => void) | undefined;
   timeoutMs?: number | undefined;
 }
 
@@ -58,5 +65,10 @@ function callOptions(ctx: ForwardContext): CallOptions {
     const value = ctx.headers.get(name);
     if (value) metadata[name] = value;
   }
-  return { metadata, ...(ctx.signal ? { signal: ctx.signal } : {}), ...(ctx.timeoutMs ? { deadlineMs: ctx.timeoutMs } : {}) };
+  return {
+    metadata,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    ...(ctx.cancelWith ? { cancelWith: ctx.cancelWith } : {}),
+    ...(ctx.timeoutMs ? { deadlineMs: ctx.timeoutMs } : {}),
+  };
 }

@@ -18,6 +18,11 @@ export interface CallOptions {
   /** Overrides the channel's default deadline. */
   deadlineMs?: number;
   signal?: AbortSignal;
+  /**
+   * Hands the call's cancel function to whatever should stop it early, e.g. a closed HTTP
+   * response. Cheaper than a signal where none exists yet: an AbortSignal costs a few µs to make.
+   */
+  cancelWith?: (cancel: () => void) => void;
 }
 
 export interface ChannelOptions {
@@ -33,9 +38,7 @@ export interface ChannelOptions {
  */
 export function serviceConfig(services: readonly DescService[]) {
   const idempotent = services.flatMap((s) =>
-    s.methods
-      .filter((m) => m.idempotency !== MethodOptions_IdempotencyLevel.IDEMPOTENCY_UNKNOWN)
-      .map((m) => ({ service: s.typeName, method: m.name })),
+    s.methods.filter((m) => m.idempotency !== MethodOptions_IdempotencyLevel.IDEMPOTENCY_UNKNOWN).map((m) => ({ service: s.typeName, method: m.name })),
   );
   const retryPolicy = {
     maxAttempts: 3,
@@ -69,7 +72,7 @@ export class GrpcChannel {
     request: MessageInitShape<I>,
     opts: CallOptions = {},
   ): Promise<MessageShape<O>> {
-    const def = methodDefinition(method);
+    const def = definitionOf(method);
     const message = create(method.input, request as never);
     return new Promise((resolve, reject) => {
       const call = this.client.makeUnaryRequest(
@@ -78,10 +81,10 @@ export class GrpcChannel {
         def.responseDeserialize,
         message,
         metadataOf(opts),
-        this.callOptions(opts),
+        { deadline: Date.now() + (opts.deadlineMs ?? this.deadlineMs) },
         (err, response) => (err ? reject(fromServiceError(err)) : resolve(response as MessageShape<O>)),
       );
-      opts.signal?.addEventListener("abort", () => call.cancel(), { once: true });
+      cancelOn(opts, () => call.cancel());
     });
   }
 
@@ -90,7 +93,7 @@ export class GrpcChannel {
     request: MessageInitShape<I>,
     opts: CallOptions = {},
   ): AsyncIterable<MessageShape<O>> {
-    const def = methodDefinition(method);
+    const def = definitionOf(method);
     const call = this.client.makeServerStreamRequest(
       def.path,
       def.requestSerialize,
@@ -99,7 +102,7 @@ export class GrpcChannel {
       metadataOf(opts),
       { deadline: opts.deadlineMs ? Date.now() + opts.deadlineMs : Infinity },
     );
-    opts.signal?.addEventListener("abort", () => call.cancel(), { once: true });
+    cancelOn(opts, () => call.cancel());
     try {
       for await (const message of call) yield message as MessageShape<O>;
     } catch (err) {
@@ -112,15 +115,26 @@ export class GrpcChannel {
   close() {
     this.client.close();
   }
+}
 
-  private callOptions(opts: CallOptions): grpc.CallOptions {
-    return { deadline: Date.now() + (opts.deadlineMs ?? this.deadlineMs) };
-  }
+// The (de)serializers of a method never change: built once, not on every call.
+const definitions = new WeakMap<DescMethod, grpc.MethodDefinition<unknown, unknown>>();
+function definitionOf(method: DescMethod) {
+  const known = definitions.get(method);
+  if (known) return known;
+  const def = methodDefinition(method);
+  definitions.set(method, def);
+  return def;
+}
+
+function cancelOn(opts: CallOptions, cancel: () => void) {
+  opts.signal?.addEventListener("abort", cancel, { once: true });
+  opts.cancelWith?.(cancel);
 }
 
 function metadataOf(opts: CallOptions) {
   const metadata = new grpc.Metadata();
-  for (const [key, value] of Object.entries(opts.metadata ?? {})) metadata.set(key, value);
+  for (const key in opts.metadata) metadata.set(key, opts.metadata[key]!);
   return metadata;
 }
 

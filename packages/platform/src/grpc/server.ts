@@ -3,7 +3,7 @@ import { create, type DescMethod } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation, type ServingStatus } from "grpc-health-check";
 import type { Logger } from "pino";
-import { DomainError, InvalidArgument, Unimplemented } from "../errors.js";
+import { type DomainError, InvalidArgument, Unimplemented } from "../errors.js";
 import { serviceDefinition, UndecodableRequest } from "./adapter.js";
 import type { CallContext, Interceptor, ServiceRegistration, UnaryCall } from "./handler.js";
 import { callLogging, chain, errorMapping, logCall, toDomainError } from "./interceptors.js";
@@ -36,8 +36,14 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 function contextFor(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, method: DescMethod, log: Logger): CallContext {
   const given = call.metadata.get("x-request-id")[0];
   const requestId = typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
-  const controller = new AbortController();
-  call.on("cancelled", () => controller.abort());
+  // The signal is made when a handler first asks for it: grpc-js emits "cancelled" after every
+  // call, finished or not, and aborting builds a DOMException, a measurable cost per call.
+  let controller: AbortController | undefined;
+  let cancelled = false;
+  call.on("cancelled", () => {
+    cancelled = true;
+    controller?.abort();
+  });
   const reply = new grpc.Metadata();
   reply.set("x-request-id", requestId);
   call.sendMetadata(reply);
@@ -45,7 +51,13 @@ function contextFor(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWr
     requestId,
     method,
     metadata: call.metadata,
-    signal: controller.signal,
+    get signal() {
+      if (!controller) {
+        controller = new AbortController();
+        if (cancelled) controller.abort();
+      }
+      return controller.signal;
+    },
     log: log.child({ requestId, method: `${method.parent.typeName}/${method.name}` }),
   };
 }
@@ -98,9 +110,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
 
   const host = opts.host ?? "0.0.0.0";
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
-      err ? reject(err) : resolve(bound),
-    ),
+    server.bindAsync(`${host}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
   );
   log.info({ port, services: opts.services.map((s) => s.service.typeName) }, "%s gRPC server listening", opts.name);
 

@@ -35,7 +35,8 @@ export function openApiDocument(services: readonly DescService[]) {
     {
       title: "Inventory Platform API",
       version: "v1",
-      description: "Warehouses, stock, reservations and users. Errors share one body (the Error schema): {error: {code, message, details, violations, timestamp, request_id}}.",
+      description:
+        "Warehouses, stock, reservations and users. Errors share one body (the Error schema): {error: {code, message, details, violations, timestamp, request_id}}.",
     },
     comments,
   );

@@ -152,4 +152,3 @@ const deps = [file_google_protobuf_timestamp, file_google_protobuf_field_mask, f
 const registry = createFileRegistry(file, (name) => deps.find((d) => d.proto.name === name));
 
 export const ItemService: DescService = registry.getService("test.v1.ItemService")!;
-export const itemRegistry = registry;

@@ -4,6 +4,7 @@
  * never with a 5xx, never logs an unexpected error, and every REST error has the one error body.
  */
 import { request } from "node:http";
+import { connect } from "node:net";
 import { WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
 import { createLogger } from "@inv/platform";
 import { startTestService, type TestService } from "@inv/platform/testing";
@@ -195,7 +196,36 @@ describe("hostile and incomplete requests, by name", () => {
     expectWellFormed(await send("GET", "//evil.example/v1/warehouses"), "//evil.example/v1/warehouses");
     expect((await send("GET", "//evil.example/v1/warehouses")).status).toBe(404);
   });
+
+  it("a query string that is not UTF-8 is refused, not read as U+FFFD", async () => {
+    const answer = await send("GET", "/v1/warehouses?code=%ff%fe");
+    expect(answer.status).toBe(400);
+    expect(errorOf(answer).details).toMatchObject({ field: "query", constraint: "encoding" });
+  });
+
+  it.each([
+    ["a request line that is not HTTP", "GET /v1/warehouses NOT-HTTP\r\n\r\n", 400],
+    ["headers larger than Node accepts", `GET /v1/warehouses HTTP/1.1\r\nhost: x\r\nx-big: ${"a".repeat(20_000)}\r\n\r\n`, 431],
+  ])("%s still gets the error body, and the connection closes", async (_, raw, status) => {
+    const reply = await rawExchange(raw);
+    expect(reply.split("\r\n")[0]).toContain(` ${status} `);
+    const body = JSON.parse(reply.slice(reply.indexOf("\r\n\r\n") + 4)) as ErrorBody;
+    expect(validErrorBody(body), JSON.stringify(validErrorBody.errors)).toBe(true);
+  });
 });
+
+/** Writes raw bytes to the edge's port and returns all it answers before closing. */
+function rawExchange(raw: string): Promise<string> {
+  const { port } = new URL(edge.url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), "127.0.0.1", () => socket.end(raw));
+    const chunks: Buffer[] = [];
+    socket.on("data", (c: Buffer) => chunks.push(c));
+    socket.on("close", () => resolve(Buffer.concat(chunks).toString()));
+    socket.on("error", reject);
+    socket.setTimeout(10_000, () => socket.destroy(new Error("no answer in 10 s")));
+  });
+}
 
 describe("the edge under fuzzing", () => {
   it("arbitrary JSON values as the body of every REST route", async () => {

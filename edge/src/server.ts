@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import type { DescService } from "@bufbuild/protobuf";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { status } from "@grpc/grpc-js";
@@ -108,12 +109,35 @@ export function createEdgeHandler(opts: EdgeHandlerOptions) {
 }
 
 export function startHttpServer(handler: ReturnType<typeof createEdgeHandler>, port: number, host: string): Promise<Server> {
-  const server = createServer((req, res) => void handler(req, res));
+  const server = createServer((req, res) => {
+    // The handler answers every error itself; this only keeps a fault in that path from
+    // becoming an unhandled rejection that would take the whole edge down.
+    handler(req, res).catch(() => res.destroy());
+  });
+  server.on("clientError", answerMalformedRequest);
   server.keepAliveTimeout = 65_000; // longer than a load balancer's idle timeout
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => resolve(server));
   });
+}
+
+/**
+ * Requests Node's HTTP parser refuses (bad framing, oversized headers) never reach the handler;
+ * they still get the error body, then the connection closes.
+ */
+function answerMalformedRequest(err: NodeJS.ErrnoException, socket: Duplex) {
+  if (!socket.writable) return void socket.destroy();
+  const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
+  const error = new EdgeError(
+    status.INVALID_ARGUMENT,
+    tooLarge ? "the request headers are too large" : "the request is not valid HTTP/1.1",
+    undefined,
+    tooLarge ? 431 : 400,
+  );
+  const json = JSON.stringify(errorBody(error, randomUUID()));
+  const head = `HTTP/1.1 ${tooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request"}`;
+  socket.end(`${head}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(json)}\r\nconnection: close\r\n\r\n${json}`);
 }
 
 function sendError(res: ServerResponse, requestId: string, error: DomainError) {
@@ -141,7 +165,25 @@ function splitTarget(target: string): { pathname: string; searchParams: () => UR
   }
   const q = target.indexOf("?");
   const pathname = q < 0 ? target : target.slice(0, q);
-  return { pathname, searchParams: () => new URLSearchParams(q < 0 ? "" : target.slice(q + 1)) };
+  return { pathname, searchParams: () => queryOf(q < 0 ? "" : target.slice(q + 1)) };
+}
+
+/**
+ * URLSearchParams turns broken percent-encoding ("%ff%fe") into U+FFFD without a word, so a
+ * query that is not UTF-8 is refused here instead of reaching a service as something else.
+ */
+function queryOf(raw: string): URLSearchParams {
+  if (raw.includes("%")) {
+    try {
+      decodeURIComponent(raw.replaceAll("+", " "));
+    } catch {
+      throw new EdgeError(status.INVALID_ARGUMENT, "the query string is not valid percent-encoded UTF-8", {
+        field: "query",
+        constraint: "encoding",
+      });
+    }
+  }
+  return new URLSearchParams(raw);
 }
 
 /** One request header as forwarded upstream: node joins repeated ones, and a list is not forwarded. */

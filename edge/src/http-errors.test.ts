@@ -1,4 +1,4 @@
-/** How the edge turns a gRPC status into an HTTP status and seed 000's error body (with every violation). */
+/** How the edge turns a gRPC status into an HTTP status and the one error body (with every violation). */
 import { status } from "@grpc/grpc-js";
 import { type DomainError, Internal, InvalidArgument, NotFound, RemoteError, type FieldViolation } from "@inv/platform";
 import { Ajv2020 } from "ajv/dist/2020.js";

@@ -29,7 +29,7 @@ export interface ViolationBody {
 }
 
 /**
- * Seed 000's error body, the same for every failed REST call: `details` is the first field at
+ * The error body, the same for every failed REST call: `details` is the first field at
  * fault ({} when none), `violations` every one of them (absent when none).
  */
 export interface ErrorBody {

@@ -1,6 +1,6 @@
 import { status } from "@grpc/grpc-js";
 
-/** What went wrong with one field of a request: seed 000's `details` object. */
+/** What went wrong with one field of a request: the `details` object of the error body. */
 export interface FieldViolation {
   /** The request field at fault, as a proto field path (e.g. "warehouse.code"). */
   field: string;

@@ -1,6 +1,7 @@
 /**
- * Feature: inventory-management. Seed 000 properties 8 and 9 for the warehouse service, and the
- * concurrency guarantees behind them, checked over gRPC against a real database.
+ * Referential integrity and "nothing is deleted while something live depends on it" (properties
+ * 1 to 3 in docs/properties.md) for the warehouse service, and the concurrency guarantees behind
+ * them, checked over gRPC against a real database.
  */
 import { status } from "@grpc/grpc-js";
 import type { RemoteError, GrpcClient } from "@inv/platform";
@@ -41,7 +42,7 @@ async function liveLocationIds(warehouseId: string) {
   return (await client.listLocations({ warehouseId, pageSize: 500 })).locations.map((l) => l.id).sort();
 }
 
-describe("Property 8: Referential Integrity Validation", () => {
+describe("Property 1: referential integrity", () => {
   it("creates a location only when its warehouse, parent and type exist and are live", async () => {
     const [w1, w2, wDeleted] = [await newWarehouse(), await newWarehouse(), await newWarehouse()];
     const [type, typeDeleted] = [await newType(), await newType()];
@@ -73,7 +74,7 @@ describe("Property 8: Referential Integrity Validation", () => {
   });
 });
 
-describe("Property 9: Constraint Enforcement", () => {
+describe("Property 2: nothing is deleted while something live depends on it", () => {
   it("refuses to delete anything that live records still depend on, and allows it once they are gone", async () => {
     // A random forest: node i's parent is one of the nodes before it, or none.
     const forest = fc

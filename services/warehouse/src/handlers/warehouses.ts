@@ -1,4 +1,4 @@
-import { fromJsonString, toJsonString } from "@bufbuild/protobuf";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   CACHE_TTL,
   NAME_MAX,
@@ -22,8 +22,17 @@ import type { WarehouseDeps } from "./deps.js";
 
 type Impl = ServiceImpl<typeof WarehouseService>;
 
-const cacheKey = (id: string) => `warehouse:${id}`;
-const codec = { encode: (w: Warehouse) => toJsonString(WarehouseSchema, w), decode: (s: string) => fromJsonString(WarehouseSchema, s) };
+/**
+ * Cached warehouses are binary protobuf in base64 (decoding it costs a fraction of proto JSON).
+ * The key changed with the encoding (it was `warehouse:<id>`, JSON), so no reader meets the old
+ * form; writers invalidate both keys until every replica runs this version (an hour's TTL).
+ */
+const cacheKey = (id: string) => `warehouse.pb:${id}`;
+const legacyCacheKey = (id: string) => `warehouse:${id}`;
+const codec = {
+  encode: (w: Warehouse) => Buffer.from(toBinary(WarehouseSchema, w)).toString("base64"),
+  decode: (s: string) => fromBinary(WarehouseSchema, Buffer.from(s, "base64")),
+};
 const MUTABLE = ["name", "address", "priority", "active"];
 
 /** The changes an update makes, from the fields its mask (or AIP-134) chose, each checked. */
@@ -84,14 +93,14 @@ export function warehouseHandlers({ db, cache, stock }: WarehouseDeps) {
     const fields = fieldsToUpdate(updateMask?.paths, { mutable: MUTABLE, nested: { address: ADDRESS_PATHS }, present: presentIn(WarehouseSchema, w) });
     const { id, changes } = checkFields((v) => ({ id: v.id("warehouse.id", w.id), changes: changesOf(v, w, fields) }));
     const row = await updateWarehouse(db, id, w.etag, changes);
-    await cache.invalidate(cacheKey(id));
+    await cache.invalidate(cacheKey(id), legacyCacheKey(id));
     return { warehouse: toWarehouse(row) };
   };
 
   const deleteWarehouseHandler: Impl["deleteWarehouse"] = async ({ id, etag }) => {
     const key = checkFields((v) => v.id("id", id));
     const row = await deleteWarehouse(db, key, etag, stock);
-    await cache.invalidate(cacheKey(key));
+    await cache.invalidate(cacheKey(key), legacyCacheKey(key));
     return { warehouse: toWarehouse(row) };
   };
 

@@ -57,7 +57,7 @@ export const updateLocationType = (db: Db, id: string, etag: string, changes: Lo
     fields: { id: "location_type.id", etag: "location_type.etag" },
   });
 
-/** Soft-deletes a location type no live location uses (seed 000 property 9). */
+/** Soft-deletes a location type no live location uses (property 2 in docs/properties.md). */
 export async function deleteLocationType(db: Db, id: string, etag: string): Promise<LocationTypeRow> {
   return softDelete(db, locationTypes, {
     kind: "location type",

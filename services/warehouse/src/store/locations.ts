@@ -41,7 +41,7 @@ export interface LocationFilter extends LiveFilter {
 
 /**
  * Creates a location after checking that its warehouse, parent and type exist and are live
- * (seed 000 property 8). Each is share-locked until commit, so a concurrent delete of any of
+ * (property 1 in docs/properties.md). Each is share-locked until commit, so a concurrent delete of any of
  * them waits for this insert and then sees it.
  */
 export async function insertLocation(db: Db, l: NewLocation): Promise<LocationRow> {
@@ -96,7 +96,7 @@ export async function updateLocation(db: Db, id: string, etag: string, changes: 
   });
 }
 
-/** Soft-deletes a location with no live children and no stock (seed 000 property 9), and deactivates it. */
+/** Soft-deletes a location with no live children and no stock (property 2 in docs/properties.md), and deactivates it. */
 export async function deleteLocation(db: Db, id: string, etag: string, stock: StockProbe): Promise<LocationRow> {
   return softDelete(db, locations, {
     kind: "location",

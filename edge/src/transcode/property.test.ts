@@ -1,10 +1,12 @@
-import { create, equals, toJson } from "@bufbuild/protobuf";
+import { create, equals, fromJson, toJson } from "@bufbuild/protobuf";
 import { TimestampSchema } from "@bufbuild/protobuf/wkt";
-import { AddressSchema, WarehouseSchema, WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
+import { AddressSchema, GetWarehouseResponseSchema, WarehouseSchema, WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { matchPath, parsePathTemplate } from "./path-template.js";
+import { TranscodeError } from "./errors.js";
 import { buildRequest } from "./request.js";
+import { renderResponse } from "./response.js";
 import { httpBindings } from "./routes.js";
 
 const text = fc.string({ unit: "binary", maxLength: 40 });
@@ -84,6 +86,47 @@ describe("properties", () => {
           expect(matchPath(template, path)).toEqual({ name: value });
         },
       ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe("buildRequest from the URL path alone", () => {
+  // Any UTF-16 text, lone surrogates and NUL included: the direct path takes only what fromJson
+  // takes as it is and leaves the rest to the general one, so the answers are those of proto JSON.
+  const anyText = fc.oneof(
+    fc.string({ unit: "binary", maxLength: 20 }),
+    fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 8 }),
+  );
+  it("gives the message fromJson gives, or a TranscodeError where proto JSON fails", () => {
+    const method = WarehouseService.method.getWarehouse;
+    const [rule] = httpBindings(method);
+    fc.assert(
+      fc.property(anyText, (id) => {
+        let reference: unknown;
+        try {
+          reference = id.includes("\0") ? undefined : fromJson(method.input, { id });
+        } catch {
+          reference = undefined;
+        }
+        const build = () => buildRequest(method, rule!, { id }, new URLSearchParams(), undefined);
+        if (reference === undefined) expect(build).toThrow(TranscodeError);
+        else expect(equals(method.input, build(), reference as never)).toBe(true);
+      }),
+    );
+  });
+});
+
+describe("renderResponse of a response_body message", () => {
+  it("is that field of the whole answer's proto JSON", () => {
+    const method = WarehouseService.method.getWarehouse;
+    const [rule] = httpBindings(method);
+    fc.assert(
+      fc.property(warehouse, (w) => {
+        const res = create(GetWarehouseResponseSchema, { warehouse: w });
+        const whole = toJson(GetWarehouseResponseSchema, res, { alwaysEmitImplicit: true }) as Record<string, unknown>;
+        expect(renderResponse(method, rule!, res)).toEqual(whole["warehouse"]);
+      }),
       { numRuns: 200 },
     );
   });

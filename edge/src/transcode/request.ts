@@ -1,4 +1,14 @@
-import type { DescField, DescMessage, DescMethod, JsonObject, JsonValue, MessageShape, Registry } from "@bufbuild/protobuf";
+import {
+  create,
+  ScalarType,
+  type DescField,
+  type DescMessage,
+  type DescMethod,
+  type JsonObject,
+  type JsonValue,
+  type MessageShape,
+  type Registry,
+} from "@bufbuild/protobuf";
 import { decodeMessage } from "./decode.js";
 import { TranscodeError } from "./errors.js";
 import { findField, isPlainMessage, isPlainObject, protoPath, resolveFieldPath } from "./fields.js";
@@ -48,6 +58,10 @@ export function buildRequest<I extends DescMessage>(
   options?: { registry?: Registry },
 ): MessageShape<I> {
   const input = method.input;
+  if (rule.body === "" && body === undefined && query.keys().next().done) {
+    const direct = fromPathOnly(input, pathVars);
+    if (direct !== undefined) return direct;
+  }
   let json: JsonObject = {};
   if (rule.body === "") {
     if (body !== undefined) {
@@ -91,6 +105,27 @@ export function buildRequest<I extends DescMessage>(
     }
   }
   return decodeMessage(input, json, options?.registry);
+}
+
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * The request of a call that only the URL path fills (a GET or DELETE by id, say), made
+ * directly when every path variable is a top-level string field outside any oneof and its text
+ * is one fromJson would take as it is (well-formed, no NUL). Proto JSON and fromJson would give
+ * the same message at several times the cost. Undefined sends the request the general way,
+ * which also reports whatever is wrong with it.
+ */
+function fromPathOnly<I extends DescMessage>(input: I, pathVars: Readonly<Record<string, string>>): MessageShape<I> | undefined {
+  const init: Record<string, string> = {};
+  for (const path of Object.keys(pathVars)) {
+    const text = pathVars[path]!;
+    const field = findField(input, path);
+    if (field === undefined || field.fieldKind !== "scalar" || field.scalar !== ScalarType.STRING || field.oneof !== undefined) return undefined;
+    if (field.localName in init || text.includes("\0") || LONE_SURROGATE.test(text)) return undefined;
+    init[field.localName] = text;
+  }
+  return create(input, init as never);
 }
 
 /**

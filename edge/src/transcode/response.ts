@@ -16,10 +16,18 @@ export function renderResponse(method: DescMethod, rule: HttpBinding, message: M
   if (message.$typeName !== method.output.typeName) {
     throw new Error(`${method.parent.typeName}.${method.name} returned ${message.$typeName}, not ${method.output.typeName}`);
   }
-  const json = toJson(method.output, message, { registry: options?.registry, alwaysEmitImplicit: true }) as JsonObject;
-  if (rule.responseBody === "") return json;
+  const toJsonOptions = { registry: options?.registry, alwaysEmitImplicit: true };
+  if (rule.responseBody === "") return toJson(method.output, message, toJsonOptions);
   const field = findField(method.output, rule.responseBody);
   if (field === undefined) throw new Error(`response_body "${rule.responseBody}" is not a field of ${method.output.typeName}`);
+  if (field.fieldKind === "message" && field.oneof === undefined && isPlainMessage(field.message)) {
+    // Only the selected message is rendered: the same JSON as in the whole answer's, without
+    // rendering (and dropping) the rest. Other kinds of field are picked from the whole answer.
+    const selected = (message as unknown as Record<string, Message | undefined>)[field.localName];
+    // An unset message field answers with an empty object rather than nothing.
+    return selected === undefined ? {} : toJson(field.message, selected, toJsonOptions);
+  }
+  const json = toJson(method.output, message, toJsonOptions) as JsonObject;
   const selected = json[field.jsonName];
   if (selected !== undefined) return selected;
   // Only an unset message field is missing: answer with an empty object rather than nothing.

@@ -65,3 +65,27 @@ describe("redis outage", () => {
     await cache.close();
   });
 });
+
+describe("memory cache, decoded values", () => {
+  it("decodes a hit once and shares it, until the entry is invalidated", async () => {
+    const cache = new MemoryCache();
+    let decodes = 0;
+    const codec = {
+      encode: (v: { n: number }) => JSON.stringify(v),
+      decode: (s: string) => {
+        decodes++;
+        return JSON.parse(s) as { n: number };
+      },
+    };
+    let loads = 0;
+    const load = async () => ({ n: ++loads });
+    expect(await readThrough(cache, "d1", 60, load, codec)).toEqual({ n: 1 }); // the load, not decoded
+    const first = await readThrough(cache, "d1", 60, load, codec);
+    expect(await readThrough(cache, "d1", 60, load, codec)).toBe(first);
+    expect(decodes).toBe(1);
+    await cache.invalidate("d1");
+    expect(await readThrough(cache, "d1", 60, load, codec)).toEqual({ n: 2 });
+    expect(await readThrough(cache, "d1", 60, load, codec)).toEqual({ n: 2 });
+    expect(decodes).toBe(2);
+  });
+});

@@ -33,33 +33,56 @@ export interface RunningGrpcServer {
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-function contextFor(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, method: DescMethod, log: Logger): CallContext {
+type ServerCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
+
+/**
+ * The context of one call. What most calls never use is made on first use: the AbortSignal
+ * (grpc-js emits "cancelled" after every call, finished or not, and aborting builds a
+ * DOMException) and the child logger (successful calls log nothing at the default level).
+ */
+class ServerCallContext implements CallContext {
+  private controller: AbortController | undefined;
+  private childLog: Logger | undefined;
+
+  constructor(
+    private readonly call: ServerCall,
+    readonly requestId: string,
+    readonly method: DescMethod,
+    private readonly methodName: string,
+    private readonly parentLog: Logger,
+  ) {}
+
+  get metadata(): grpc.Metadata {
+    return this.call.metadata;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      const controller = new AbortController();
+      this.controller = controller;
+      if (this.call.cancelled) controller.abort();
+      else this.call.once("cancelled", () => controller.abort());
+    }
+    return this.controller.signal;
+  }
+
+  get log(): Logger {
+    this.childLog ??= this.parentLog.child({ requestId: this.requestId, method: this.methodName });
+    return this.childLog;
+  }
+
+  /** The reply's initial metadata: the request id, for the caller to correlate. */
+  replyMetadata(): grpc.Metadata {
+    const reply = new grpc.Metadata();
+    reply.set("x-request-id", this.requestId);
+    return reply;
+  }
+}
+
+function contextFor(call: ServerCall, method: DescMethod, methodName: string, log: Logger): ServerCallContext {
   const given = call.metadata.get("x-request-id")[0];
   const requestId = typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
-  // The signal is made when a handler first asks for it: grpc-js emits "cancelled" after every
-  // call, finished or not, and aborting builds a DOMException, a measurable cost per call.
-  let controller: AbortController | undefined;
-  let cancelled = false;
-  call.on("cancelled", () => {
-    cancelled = true;
-    controller?.abort();
-  });
-  const reply = new grpc.Metadata();
-  reply.set("x-request-id", requestId);
-  call.sendMetadata(reply);
-  return {
-    requestId,
-    method,
-    metadata: call.metadata,
-    get signal() {
-      if (!controller) {
-        controller = new AbortController();
-        if (cancelled) controller.abort();
-      }
-      return controller.signal;
-    },
-    log: log.child({ requestId, method: `${method.parent.typeName}/${method.name}` }),
-  };
+  return new ServerCallContext(call, requestId, method, methodName, log);
 }
 
 function undecodable(request: UndecodableRequest, method: DescMethod): InvalidArgument {
@@ -87,18 +110,30 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
     const handlers: grpc.UntypedServiceImplementation = {};
     for (const method of service.methods) {
       const given = impl[method.localName] as ((req: unknown, ctx: CallContext) => unknown) | undefined;
+      const methodName = `${method.parent.typeName}/${method.name}`;
       if (method.methodKind === "unary") {
         const call = chain(interceptors, (given as UnaryCall | undefined) ?? unimplemented(method));
         handlers[method.localName] = (c: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-          const ctx = contextFor(c, method, log);
+          const ctx = contextFor(c, method, methodName, log);
+          // The reply metadata (x-request-id) goes out with the answer, in the same tick: sent
+          // when the call started, its HTTP/2 headers were a write of their own.
           call(c.request, ctx).then(
-            (response) => callback(null, create(method.output, response as never)),
-            (err: DomainError) => callback(toStatus(err)),
+            (response) => {
+              c.sendMetadata(ctx.replyMetadata());
+              callback(null, create(method.output, response as never));
+            },
+            (err: DomainError) => {
+              c.sendMetadata(ctx.replyMetadata());
+              callback(toStatus(err));
+            },
           );
         };
       } else if (method.methodKind === "server_streaming") {
-        handlers[method.localName] = (c: grpc.ServerWritableStream<unknown, unknown>) =>
-          serveStream(c, contextFor(c, method, log), given as StreamImpl | undefined, (m) => create(method.output, m as never));
+        handlers[method.localName] = (c: grpc.ServerWritableStream<unknown, unknown>) => {
+          const ctx = contextFor(c, method, methodName, log);
+          c.sendMetadata(ctx.replyMetadata());
+          return serveStream(c, ctx, given as StreamImpl | undefined, (m) => create(method.output, m as never));
+        };
       }
     }
     server.addService(serviceDefinition(service), handlers);

@@ -1,4 +1,4 @@
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, count, eq, isNull, sql } from "drizzle-orm";
 import { integer, timestamp, type PgColumn, type PgTable, type PgUpdateSetSource } from "drizzle-orm/pg-core";
 import type { Db } from "./db.js";
 import { versionOf } from "./etag.js";
@@ -92,4 +92,17 @@ export async function updateResource<T extends ResourceTable>(db: Db, table: T, 
 /** Throws ETAG_MISMATCH unless the etag is empty or the row's current one; call it under the row lock. */
 export function checkEtag(kind: string, row: ResourceRow, etag: string, field = "etag"): void {
   if (etag !== "" && versionOf(etag, row.id) !== row.version) throw etagMismatch(kind, row.id, etag, field);
+}
+
+/**
+ * How many live rows of `table` point at `id` through `column`: the dependents a soft delete
+ * must not leave behind. Run it under the row lock of the record being deleted, so that a row
+ * being created against that record right now (which share-locks it) is counted.
+ */
+export async function countLiveReferences(tx: Db, table: ResourceTable, column: PgColumn, id: string): Promise<number> {
+  const [found] = await tx
+    .select({ n: count() })
+    .from(table as PgTable)
+    .where(and(eq(column, id), isNull(table.deletedAt)));
+  return found?.n ?? 0;
 }

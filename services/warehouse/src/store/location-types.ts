@@ -1,5 +1,6 @@
-import { and, asc, count, eq, isNull } from "drizzle-orm";
+import { and, asc } from "drizzle-orm";
 import {
+  countLiveReferences,
   duplicate,
   findRow,
   invalid,
@@ -66,11 +67,8 @@ export async function deleteLocationType(db: Db, id: string, etag: string): Prom
     // Under the row lock: creating a location share-locks its type, so a location being created
     // with this type right now is committed, and counted, before this check runs.
     dependents: async (tx) => {
-      const [used] = await tx
-        .select({ n: count() })
-        .from(locations)
-        .where(and(eq(locations.locationTypeId, id), isNull(locations.deletedAt)));
-      if (used && used.n > 0) throw stillInUse(id, "in_use", `location type ${id} is used by ${used.n} location(s)`);
+      const used = await countLiveReferences(tx, locations, locations.locationTypeId, id);
+      if (used > 0) throw stillInUse(id, "in_use", `location type ${id} is used by ${used} location(s)`);
     },
   });
 }

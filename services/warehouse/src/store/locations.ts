@@ -1,5 +1,6 @@
-import { and, asc, count, eq, isNull } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import {
+  countLiveReferences,
   duplicate,
   findRow,
   inTransaction,
@@ -106,11 +107,8 @@ export async function deleteLocation(db: Db, id: string, etag: string, stock: St
     // Under the row lock: creating a child share-locks its parent, so a child being created
     // right now is committed, and counted, before this check runs.
     dependents: async (tx) => {
-      const [children] = await tx
-        .select({ n: count() })
-        .from(locations)
-        .where(and(eq(locations.parentId, id), isNull(locations.deletedAt)));
-      if (children && children.n > 0) throw stillInUse(id, "has_children", `location ${id} still has ${children.n} child location(s)`);
+      const children = await countLiveReferences(tx, locations, locations.parentId, id);
+      if (children > 0) throw stillInUse(id, "has_children", `location ${id} still has ${children} child location(s)`);
       if (await stock.locationHasStock(id)) throw stillInUse(id, "has_stock", `location ${id} still holds stock`);
     },
   });

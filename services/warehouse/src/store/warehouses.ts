@@ -1,5 +1,6 @@
-import { and, asc, count, eq, isNull, sql } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
 import {
+  countLiveReferences,
   alreadyDeleted,
   duplicate,
   findRow,
@@ -97,11 +98,8 @@ export async function deleteWarehouse(db: Db, id: string, etag: string, stock: S
     // Under the row lock: a location being created in this warehouse share-locks it, so the
     // count below waits for that create to commit and then includes it.
     dependents: async (tx) => {
-      const [live] = await tx
-        .select({ n: count() })
-        .from(locations)
-        .where(and(eq(locations.warehouseId, id), isNull(locations.deletedAt)));
-      if (live && live.n > 0) throw stillInUse(id, "has_locations", `warehouse ${id} still has ${live.n} location(s); delete them first`);
+      const live = await countLiveReferences(tx, locations, locations.warehouseId, id);
+      if (live > 0) throw stillInUse(id, "has_locations", `warehouse ${id} still has ${live} location(s); delete them first`);
       if (await stock.warehouseHasStock(id)) throw stillInUse(id, "has_stock", `warehouse ${id} still holds stock; move or write it off first`);
     },
   });

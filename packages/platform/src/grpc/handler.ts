@@ -1,6 +1,6 @@
 import type { DescMethod, DescMethodServerStreaming, DescMethodUnary, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import type { Metadata } from "@grpc/grpc-js";
-import type { Logger } from "pino";
+import type { Level, Logger } from "pino";
 
 /** What a handler knows about the call it serves. */
 export interface CallContext {
@@ -12,6 +12,8 @@ export interface CallContext {
   readonly signal: AbortSignal;
   /** A logger that stamps every line with the request id and method. */
   readonly log: Logger;
+  /** Whether a line at this level would be written, without making the call's logger. */
+  logs(level: Level): boolean;
 }
 
 type UnaryImpl<M> = M extends DescMethodUnary<infer I, infer O> ? (request: MessageShape<I>, ctx: CallContext) => Promise<MessageInitShape<O>> : never;

@@ -2,11 +2,11 @@ import { randomUUID } from "node:crypto";
 import { create, type DescMethod } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation, type ServingStatus } from "grpc-health-check";
-import type { Logger } from "pino";
+import type { Level, Logger } from "pino";
 import { type DomainError, InvalidArgument, Unimplemented } from "../errors.js";
 import { serviceDefinition, UndecodableRequest } from "./adapter.js";
 import type { CallContext, Interceptor, ServiceRegistration, UnaryCall } from "./handler.js";
-import { callLogging, chain, errorMapping, logCall, toDomainError } from "./interceptors.js";
+import { callBoundary, chain, logCall, toDomainError } from "./interceptors.js";
 import { reflectionFor } from "./reflection.js";
 import { toStatus } from "./status.js";
 
@@ -66,6 +66,10 @@ class ServerCallContext implements CallContext {
     return this.controller.signal;
   }
 
+  logs(level: Level): boolean {
+    return this.parentLog.isLevelEnabled(level);
+  }
+
   get log(): Logger {
     this.childLog ??= this.parentLog.child({ requestId: this.requestId, method: this.methodName });
     return this.childLog;
@@ -90,10 +94,8 @@ function undecodable(request: UndecodableRequest, method: DescMethod): InvalidAr
 }
 
 /** Bytes that decoded to no request message reach no handler, nor any interceptor after this one. */
-const refuseUndecodable: Interceptor = (next) => async (request, ctx) => {
-  if (request instanceof UndecodableRequest) throw undecodable(request, ctx.method);
-  return next(request, ctx);
-};
+const refuseUndecodable: Interceptor = (next) => (request, ctx) =>
+  request instanceof UndecodableRequest ? Promise.reject(undecodable(request, ctx.method)) : next(request, ctx);
 
 function unimplemented(method: DescMethod): UnaryCall {
   return async () => {
@@ -104,7 +106,7 @@ function unimplemented(method: DescMethod): UnaryCall {
 export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningGrpcServer> {
   const server = new grpc.Server();
   const log = opts.log;
-  const interceptors = [callLogging, errorMapping, refuseUndecodable, ...(opts.interceptors ?? [])];
+  const interceptors = [callBoundary, refuseUndecodable, ...(opts.interceptors ?? [])];
 
   for (const { service, impl } of opts.services) {
     const handlers: grpc.UntypedServiceImplementation = {};

@@ -12,9 +12,9 @@ export interface Cache {
   /**
    * A hit, decoded. A cache in process memory keeps what it decoded next to the text, so later
    * hits skip decoding: the values it returns are shared between readers, who must not change
-   * them. Caches without it decode every hit (readThrough does that).
+   * them. Redis decodes every hit.
    */
-  getDecoded?<T>(key: string, decode: (text: string) => T): Promise<T | undefined>;
+  getDecoded<T>(key: string, decode: (text: string) => T): Promise<T | undefined>;
   stamp(key: string): Promise<string>;
   setIfUnchanged(key: string, value: string, ttlSeconds: number, stamp: string): Promise<void>;
   invalidate(...keys: string[]): Promise<void>;
@@ -32,13 +32,8 @@ export async function readThrough<T>(
   load: () => Promise<T | undefined>,
   codec: { encode(value: T): string; decode(text: string): T },
 ): Promise<T | undefined> {
-  if (cache.getDecoded) {
-    const hit = await cache.getDecoded(key, codec.decode);
-    if (hit !== undefined) return hit;
-  } else {
-    const hit = await cache.get(key);
-    if (hit !== undefined) return codec.decode(hit);
-  }
+  const hit = await cache.getDecoded(key, codec.decode);
+  if (hit !== undefined) return hit;
   const stamp = await cache.stamp(key);
   const value = await load();
   if (value !== undefined) await cache.setIfUnchanged(key, codec.encode(value), ttlSeconds, stamp);
@@ -66,6 +61,11 @@ export class RedisCache implements Cache {
 
   async get(key: string) {
     return (await this.safely(() => this.redis.get(key))) ?? undefined;
+  }
+
+  async getDecoded<T>(key: string, decode: (text: string) => T): Promise<T | undefined> {
+    const text = await this.get(key);
+    return text === undefined ? undefined : decode(text);
   }
 
   async stamp(key: string) {

@@ -1,19 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { InvalidArgument } from "./errors.js";
+import { violationsOf } from "./testing/violations.js";
 import { SHORT_CODE_PATTERN } from "./field-limits.js";
 import { checkFields, type FieldChecker } from "./validation.js";
 
-/** The violations one check reports, or [] when it passes. */
-const violationsOf = (check: (v: FieldChecker) => unknown) => {
-  try {
-    checkFields(check);
-    return [];
-  } catch (err) {
-    expect(err).toBeInstanceOf(InvalidArgument);
-    return [...(err as InvalidArgument).violations];
-  }
-};
 const first = (check: (v: FieldChecker) => unknown) => violationsOf(check)[0];
 
 describe("FieldChecker", () => {

@@ -2,3 +2,4 @@ export * from "./database.js";
 export * from "./redis.js";
 export * from "./service.js";
 export * from "./reflection.js";
+export * from "./violations.js";

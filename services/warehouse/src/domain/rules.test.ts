@@ -1,17 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { InvalidArgument, checkFields, type FieldChecker } from "@inv/platform";
+import { checkFields } from "@inv/platform";
+import { violationsOf as violations } from "@inv/platform/testing";
 import { EMPTY_ADDRESS, checkAddress, checkPriority } from "./rules.js";
-
-const violations = (check: (v: FieldChecker) => unknown) => {
-  try {
-    checkFields(check);
-    return [];
-  } catch (err) {
-    expect(err).toBeInstanceOf(InvalidArgument);
-    return [...(err as InvalidArgument).violations];
-  }
-};
 
 describe("warehouse field rules", () => {
   it("priority is an integer from 0 to 1000", () => {

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { startEdge, type RunningEdge } from "@inv/edge";
 import { startService, type Logger, type RunningService } from "@inv/platform";
 import type { ProcessName } from "@inv/service-catalog";
@@ -14,8 +15,10 @@ export interface ClusterSettings {
   databaseUrl?: string | undefined;
   dataDir?: string | undefined;
   redisUrl?: string | undefined;
-  /** Prefix of cache keys, so clusters sharing one Redis stay apart. */
+  /** Prefix of cache keys and bus channels, so clusters sharing one Redis stay apart. */
   cachePrefix?: string;
+  /** SERVICE_SECRET; one in one process needs no one else to know it, so by default a random one per start. */
+  serviceSecret?: string | undefined;
   log: Logger;
 }
 
@@ -36,8 +39,12 @@ export interface RunningCluster {
  */
 export async function startCluster(settings: ClusterSettings): Promise<RunningCluster> {
   const services: RunningProcess[] = [];
+  const serviceSecret = settings.serviceSecret ?? randomBytes(32).toString("base64url");
+  // The user service first: every other process asks it who its callers are.
+  const order = [...serviceProcesses].sort((a, b) => Number(b.name === "user") - Number(a.name === "user"));
+  let userTarget: string | undefined;
   try {
-    for (const { name } of serviceProcesses) {
+    for (const { name } of order) {
       const running = await startService(definitions[name], {
         port: settings.grpcPorts[name],
         host: settings.host,
@@ -45,8 +52,12 @@ export async function startCluster(settings: ClusterSettings): Promise<RunningCl
         dataDir: settings.dataDir,
         redisUrl: settings.redisUrl,
         cachePrefix: `${settings.cachePrefix ?? ""}${name}`,
+        busNamespace: settings.cachePrefix,
         log: settings.log.child({ service: name }),
+        serviceSecret,
+        userTarget,
       });
+      if (name === "user") userTarget = `dns:///${running.server.address}`;
       services.push({ name, server: running.server, stop: (graceMs) => running.stop(graceMs) });
     }
     const addressOf = new Map(services.map((s) => [s.name, s.server.address]));

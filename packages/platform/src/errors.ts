@@ -21,6 +21,8 @@ export abstract class DomainError extends Error {
   abstract readonly code: status;
   readonly violations: readonly FieldViolation[];
   readonly #reason: string | undefined;
+  /** When the caller may try again, in seconds (google.rpc.RetryInfo; Retry-After at the edge). */
+  retryAfterSeconds: number | undefined;
 
   constructor(message: string, violations?: FieldViolation | readonly FieldViolation[], reason?: string) {
     super(message);
@@ -71,6 +73,13 @@ export class PermissionDenied extends DomainError {
 
 export class ResourceExhausted extends DomainError {
   readonly code = status.RESOURCE_EXHAUSTED;
+}
+
+/** A limit was hit: RESOURCE_EXHAUSTED that tells the caller when to come back. */
+export function tooManyAttempts(message: string, retryAfterSeconds: number, reason = "RATE_LIMITED"): ResourceExhausted {
+  const err = new ResourceExhausted(message, undefined, reason);
+  err.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
+  return err;
 }
 
 export class Unimplemented extends DomainError {

@@ -1,8 +1,24 @@
+import { Redis } from "ioredis";
+import type { JSONWebKeySet } from "jose";
 import type { Logger } from "pino";
+import { processNames, processNamed, processes } from "@inv/service-catalog";
+import { AuditRecordService, type AuditEvent } from "@inv/gen/user/v1/audit_pb";
+import { callAudit } from "./audit/calls.js";
+import type { AuditOutboxTable } from "./audit/outbox.js";
+import { startAuditRelay } from "./audit/relay.js";
+import { outboxTrail, type AuditTrail } from "./audit/trail.js";
+import { Authenticator } from "./auth/authenticator.js";
+import type { AccessControl } from "./auth/interceptor.js";
+import type { IdentitySource } from "./auth/principal.js";
+import { PrincipalCache } from "./auth/principals.js";
+import { remoteIdentitySource, remoteJwks } from "./auth/remote.js";
+import { AccessTokenVerifier, ServiceIdentity, ServiceTokenVerifier } from "./auth/tokens.js";
+import { createBus, type Bus } from "./bus.js";
 import { createCache, type Cache } from "./cache.js";
 import { commonConfigProperties, loadConfig, type CommonConfig } from "./config.js";
 import { openDatabase, type Db } from "./db.js";
 import type { Interceptor, ServiceRegistration } from "./grpc/handler.js";
+import { GrpcChannel } from "./grpc/client.js";
 import { startGrpcServer, type RunningGrpcServer } from "./grpc/server.js";
 import { createLogger } from "./log.js";
 
@@ -16,6 +32,16 @@ export interface ServiceSettings {
   /** Prefix of this service's cache keys; the service name by default. */
   cachePrefix?: string | undefined;
   log: Logger;
+  /** SERVICE_SECRET: signs this process's service identity and checks its callers'. */
+  serviceSecret: string;
+  /** gRPC target of the user service ("dns:///user:50054"); the user service needs none. */
+  userTarget?: string | undefined;
+  /** Prefix of the bus's channel names: tests keep theirs apart on a shared Redis. */
+  busNamespace?: string | undefined;
+  /** Tests: where the audit relay ships records instead of the user service. */
+  auditReceiver?: ((events: AuditEvent[]) => Promise<void>) | undefined;
+  /** Tests: a stand-in for the user service's answers (see TestAuthority). */
+  identity?: LocalIdentity | undefined;
 }
 
 export interface ServiceResources {
@@ -23,6 +49,18 @@ export interface ServiceResources {
   readonly db: Db;
   cache: Cache;
   log: Logger;
+  /** Messages to every process of the cluster (Redis pub/sub, or in process). */
+  bus: Bus;
+  /** A Redis connection when REDIS_URL is set, for what needs Redis itself (e.g. rate limiters). */
+  redis: Redis | undefined;
+  /** This process's service identity, for calls to other services. */
+  identity: ServiceIdentity;
+}
+
+/** How the user service answers identity questions itself, from its own database. */
+export interface LocalIdentity {
+  source: IdentitySource;
+  jwks: () => Promise<JSONWebKeySet>;
 }
 
 export interface ServiceDefinitionOptions {
@@ -32,6 +70,18 @@ export interface ServiceDefinitionOptions {
   database?: { schema: string; migrationsFolder: string };
   register(resources: ServiceResources): ServiceRegistration[];
   interceptors?: readonly Interceptor[];
+  /** Only the user service: who is behind a credential, from its own data instead of by RPC. */
+  identity?: (resources: ServiceResources) => LocalIdentity;
+  /**
+   * Where this service's audit records go: its outbox table, shipped to the user service by a
+   * relay (every service but one), or a trail of its own (the user service, which stores them).
+   */
+  audit?: { outbox: AuditOutboxTable } | { trail: (resources: ServiceResources) => AuditTrail };
+  /**
+   * Runs after migrations, before the server takes calls (bootstrap data, background jobs);
+   * what it returns runs when the service stops.
+   */
+  onStart?: (resources: ServiceResources) => Promise<void | (() => Promise<void>)>;
 }
 
 export interface RunningService {
@@ -44,23 +94,51 @@ export interface RunningService {
 /** Opens a service's database and cache, then serves its gRPC services with health and reflection. */
 export async function startService(def: ServiceDefinitionOptions, settings: ServiceSettings): Promise<RunningService> {
   const log = settings.log;
-  const database = def.database ? await openDatabase({ ...def.database, url: settings.databaseUrl, dataDir: settings.dataDir, log }) : undefined;
-  const cache = createCache({ redisUrl: settings.redisUrl, prefix: settings.cachePrefix ?? def.name, log });
+  const closers: Closers = [];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer();
+  };
   try {
-    const services = def.register({
+    const database = def.database ? await openDatabase({ ...def.database, url: settings.databaseUrl, dataDir: settings.dataDir, log }) : undefined;
+    if (database) closers.push(() => database.close());
+    const cache = createCache({ redisUrl: settings.redisUrl, prefix: settings.cachePrefix ?? def.name, log });
+    closers.push(() => cache.close());
+    const bus = createBus({ redisUrl: settings.redisUrl, namespace: settings.busNamespace, log });
+    closers.push(() => bus.close());
+    const redis = settings.redisUrl ? new Redis(settings.redisUrl, { maxRetriesPerRequest: 1 }) : undefined;
+    if (redis) closers.push(() => void redis.disconnect());
+    const identity = await ServiceIdentity.start(def.name, settings.serviceSecret, processNames);
+    closers.push(() => identity.close());
+    const resources: ServiceResources = {
       get db(): Db {
         if (!database) throw new Error(`the ${def.name} service declared no database`);
         return database.db;
       },
       cache,
       log,
+      bus,
+      redis,
+      identity,
+    };
+    const userChannel = lazy(() => {
+      if (!settings.userTarget) throw new Error(`the ${def.name} service needs the user service's address (USER_GRPC_TARGET)`);
+      const channel = new GrpcChannel(settings.userTarget, { deadlineMs: 5_000, services: [AuditRecordService] });
+      closers.push(() => channel.close());
+      return channel;
     });
+    const audit = auditOf(def, settings, resources, userChannel, closers);
+    const access = { ...accessControl(def, settings, resources, userChannel, closers), audit: audit?.access };
+    const stopJobs = await def.onStart?.(resources);
+    if (stopJobs) closers.push(stopJobs);
+    await bus.ready();
     const server = await startGrpcServer({
       name: def.name,
       host: settings.host,
       port: settings.port,
-      services,
+      services: def.register(resources),
       log,
+      access,
+      auditInTransaction: audit?.inTransaction,
       ...(def.interceptors ? { interceptors: def.interceptors } : {}),
     });
     return {
@@ -68,20 +146,80 @@ export async function startService(def: ServiceDefinitionOptions, settings: Serv
       server,
       async stop(graceMs) {
         await server.shutdown(graceMs);
-        await cache.close();
-        await database?.close();
+        await close();
       },
     };
   } catch (err) {
-    await cache.close();
-    await database?.close();
+    await close();
     throw err;
   }
+}
+
+type Closers = (() => Promise<void> | void)[];
+
+function lazy<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => {
+    made ??= { value: make() };
+    return made.value;
+  };
+}
+
+/**
+ * The service's audit trail, wired to its calls: an outbox shipped to the user service by a
+ * relay, or the trail the service brings (the user service stores its records itself).
+ */
+function auditOf(def: ServiceDefinitionOptions, settings: ServiceSettings, resources: ServiceResources, userChannel: () => GrpcChannel, closers: Closers) {
+  const declared = def.audit;
+  if (!declared) return undefined;
+  let trail: AuditTrail;
+  if ("trail" in declared) trail = declared.trail(resources);
+  else {
+    const toUserService = async (events: AuditEvent[]) => {
+      const metadata = { "x-service-token": resources.identity.tokenFor("user") };
+      await userChannel().unary(AuditRecordService.method.recordAuditEvents, { auditEvents: events }, { metadata });
+    };
+    const relay = startAuditRelay({ db: resources.db, table: declared.outbox, log: resources.log, send: settings.auditReceiver ?? toUserService });
+    closers.push(() => relay.stop());
+    trail = outboxTrail({ db: resources.db, table: declared.outbox, onWritten: () => relay.wake() });
+  }
+  return callAudit(def.name, trail, resources.log);
+}
+
+/** The service names whose RPCs only other services may call. */
+const internalServices: ReadonlySet<string> = new Set(processes.flatMap((p) => p.services.filter((s) => s.visibility === "internal").map((s) => s.typeName)));
+
+/**
+ * Who may call this service: its callers' credentials are checked against the user service's
+ * keys and answers (its own, for the user service), cached here and dropped on the bus's word.
+ */
+function accessControl(
+  def: ServiceDefinitionOptions,
+  settings: ServiceSettings,
+  resources: ServiceResources,
+  userChannel: () => GrpcChannel,
+  closers: Closers,
+): AccessControl {
+  let local = settings.identity ?? def.identity?.(resources);
+  if (!local) {
+    const channel = userChannel();
+    local = { source: remoteIdentitySource(channel, resources.identity), jwks: remoteJwks(channel) };
+  }
+  const principals = new PrincipalCache(local.source, resources.bus);
+  closers.push(() => principals.close());
+  const authenticator = new Authenticator({
+    accessTokens: new AccessTokenVerifier({ jwks: local.jwks }),
+    serviceTokens: new ServiceTokenVerifier(def.name, settings.serviceSecret),
+    principals,
+  });
+  return { authenticator, internalServices };
 }
 
 interface StandaloneConfig extends CommonConfig {
   GRPC_PORT: number;
   GRPC_HOST: string;
+  SERVICE_SECRET: string;
+  USER_GRPC_TARGET: string;
 }
 
 /**
@@ -95,8 +233,10 @@ export async function runStandalone(def: ServiceDefinitionOptions, defaultPort: 
       ...commonConfigProperties,
       GRPC_PORT: { type: "integer", minimum: 0, maximum: 65535, default: defaultPort },
       GRPC_HOST: { type: "string", minLength: 1, default: "0.0.0.0" },
+      SERVICE_SECRET: { type: "string", minLength: 32 },
+      USER_GRPC_TARGET: { type: "string", minLength: 1, default: `dns:///127.0.0.1:${processNamed("user").grpcPort}` },
     },
-    required: ["LOG_LEVEL", "DATA_DIR", "GRPC_PORT", "GRPC_HOST"],
+    required: ["LOG_LEVEL", "DATA_DIR", "GRPC_PORT", "GRPC_HOST", "SERVICE_SECRET", "USER_GRPC_TARGET"],
     additionalProperties: false,
   });
   const log = createLogger(def.name, config.LOG_LEVEL);
@@ -107,6 +247,8 @@ export async function runStandalone(def: ServiceDefinitionOptions, defaultPort: 
     dataDir: config.DATA_DIR,
     redisUrl: config.REDIS_URL,
     log,
+    serviceSecret: config.SERVICE_SECRET,
+    userTarget: config.USER_GRPC_TARGET,
   });
   onShutdownSignal(log, () => service.stop());
 }

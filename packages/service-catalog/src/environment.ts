@@ -51,12 +51,38 @@ const shared: readonly EnvironmentVariable[] = [
   { name: "HTTP_HOST", meaning: "the address the edge run on its own binds", default: "0.0.0.0", readBy: ["edge"] },
   { name: "HOST", meaning: "the address every listener of `npm start` binds", default: "127.0.0.1", readBy: ["cluster"] },
   { name: "CORS_ALLOWED_ORIGINS", meaning: "comma-separated origins browsers may call the edge from", default: "*", readBy: ["edge"] },
+  {
+    name: "SERVICE_SECRET",
+    meaning: "the cluster secret that signs service identities (at least 32 characters; unset under npm start: random per start)",
+    default: null,
+    readBy: ["services", "edge"],
+  },
   { name: "UPSTREAM_DEADLINE_MS", meaning: "deadline of each call the edge forwards", default: "10000", readBy: ["edge"] },
+  {
+    name: "RATE_LIMIT_PER_ADDRESS",
+    meaning: "requests per minute the edge takes from one client address (0: no limit); a flood guard, not a quota",
+    default: "1200000",
+    readBy: ["edge"],
+  },
+  { name: "RATE_LIMIT_PER_USER", meaning: "requests per minute the edge takes from one user (0: no limit)", default: "6000", readBy: ["edge"] },
+  { name: "RATE_LIMIT_PER_API_KEY", meaning: "requests per minute the edge takes with one API key (0: no limit)", default: "6000", readBy: ["edge"] },
+  {
+    name: "TRUST_PROXY_HOPS",
+    meaning: "proxies in front of the edge that append to X-Forwarded-For; the client address is the N-th entry from its right (0: the socket's peer)",
+    default: "0",
+    readBy: ["edge"],
+  },
 ];
 
 const perProcess: readonly EnvironmentVariable[] = processes.flatMap((p): EnvironmentVariable[] => [
   { name: grpcPortVariable(p.name), meaning: `gRPC port of the ${p.name} process under npm start`, default: String(p.grpcPort), readBy: ["cluster"] },
-  { name: grpcTargetVariable(p.name), meaning: `gRPC target of the ${p.name} process`, default: grpcTarget(p, "127.0.0.1"), readBy: ["edge"] },
+  {
+    name: grpcTargetVariable(p.name),
+    meaning: `gRPC target of the ${p.name} process`,
+    default: grpcTarget(p, "127.0.0.1"),
+    // Every process asks the user service who its callers are.
+    readBy: p.name === "user" ? ["edge", "services"] : ["edge"],
+  },
 ]);
 
 /** Every variable any process reads. */

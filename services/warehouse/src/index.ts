@@ -3,6 +3,7 @@ import type { ServiceDefinitionOptions } from "@inv/platform";
 import { processNamed } from "@inv/service-catalog";
 import { warehouseService } from "./handlers/index.js";
 import { noStockYet } from "./stock-probe.js";
+import { auditOutbox } from "./store/schema.js";
 
 export const WAREHOUSE_DEFAULT_PORT = processNamed("warehouse").grpcPort;
 
@@ -11,6 +12,7 @@ export const warehouseServiceDefinition: ServiceDefinitionOptions = {
   name: "warehouse",
   database: { schema: "warehouse", migrationsFolder: fileURLToPath(new URL("../drizzle", import.meta.url)) },
   register: ({ db, cache }) => [warehouseService({ db, cache, stock: noStockYet })],
+  audit: { outbox: auditOutbox },
 };
 
 export { warehouseService } from "./handlers/index.js";

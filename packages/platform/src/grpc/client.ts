@@ -30,6 +30,8 @@ export interface ChannelOptions {
   deadlineMs?: number;
   /** Services whose idempotent methods (idempotency_level in the proto) are retried on UNAVAILABLE. */
   services?: readonly DescService[];
+  /** Metadata sent with every call (a call's own metadata wins), e.g. a service identity. */
+  metadata?: () => Record<string, string>;
 }
 
 /**
@@ -57,10 +59,12 @@ export function serviceConfig(services: readonly DescService[]) {
 export class GrpcChannel {
   private readonly client: grpc.Client;
   private readonly deadlineMs: number;
+  private readonly defaultMetadata: (() => Record<string, string>) | undefined;
 
   /** target: "dns:///host:port" (or any grpc-js target). */
   constructor(target: string, opts: ChannelOptions = {}) {
     this.deadlineMs = opts.deadlineMs ?? 5_000;
+    this.defaultMetadata = opts.metadata;
     this.client = new grpc.Client(target, grpc.credentials.createInsecure(), {
       "grpc.service_config": JSON.stringify(serviceConfig(opts.services ?? [])),
       "grpc.enable_retries": 1,
@@ -80,7 +84,7 @@ export class GrpcChannel {
         def.requestSerialize,
         def.responseDeserialize,
         message,
-        metadataOf(opts),
+        metadataOf(opts, this.defaultMetadata),
         { deadline: Date.now() + (opts.deadlineMs ?? this.deadlineMs) },
         (err, response) => (err ? reject(fromServiceError(err)) : resolve(response as MessageShape<O>)),
       );
@@ -99,7 +103,7 @@ export class GrpcChannel {
       def.requestSerialize,
       def.responseDeserialize,
       create(method.input, request as never),
-      metadataOf(opts),
+      metadataOf(opts, this.defaultMetadata),
       { deadline: opts.deadlineMs ? Date.now() + opts.deadlineMs : Infinity },
     );
     cancelOn(opts, () => call.cancel());
@@ -132,8 +136,12 @@ function cancelOn(opts: CallOptions, cancel: () => void) {
   opts.cancelWith?.(cancel);
 }
 
-function metadataOf(opts: CallOptions) {
+function metadataOf(opts: CallOptions, defaults: (() => Record<string, string>) | undefined) {
   const metadata = new grpc.Metadata();
+  if (defaults) {
+    const values = defaults();
+    for (const key in values) metadata.set(key, values[key]!);
+  }
   for (const key in opts.metadata) metadata.set(key, opts.metadata[key]!);
   return metadata;
 }

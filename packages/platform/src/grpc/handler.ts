@@ -1,6 +1,9 @@
 import type { DescMethod, DescMethodServerStreaming, DescMethodUnary, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import type { Metadata } from "@grpc/grpc-js";
 import type { Level, Logger } from "pino";
+import type { AuditFacts } from "../audit/facts.js";
+import type { Caller } from "../auth/principal.js";
+import type { Db } from "../db.js";
 
 /** What a handler knows about the call it serves. */
 export interface CallContext {
@@ -14,6 +17,16 @@ export interface CallContext {
   readonly log: Logger;
   /** Whether a line at this level would be written, without making the call's logger. */
   logs(level: Level): boolean;
+  /** The transport peer, e.g. "ipv4:10.0.0.7:53122". */
+  readonly peer: string;
+  /** Who is calling, as the auth interceptor established it (anonymous before it runs). */
+  readonly caller: Caller;
+  /**
+   * Records this call's audit event inside the handler's own transaction, so the record commits
+   * with the change or not at all (docs/decisions/0007-identity-and-access.md). A mutating call
+   * that succeeds without calling it is still recorded, after the fact.
+   */
+  audit(tx: Db, facts?: AuditFacts): Promise<void>;
 }
 
 type UnaryImpl<M> = M extends DescMethodUnary<infer I, infer O> ? (request: MessageShape<I>, ctx: CallContext) => Promise<MessageInitShape<O>> : never;
@@ -27,8 +40,11 @@ export type ServiceImpl<S extends DescService> = {
 
 /** A unary call as interceptors see it. */
 export type UnaryCall = (request: unknown, ctx: CallContext) => Promise<unknown>;
-/** Wraps every unary call of a server, connect-style: `(next) => (request, ctx) => next(request, ctx)`. */
-export type Interceptor = (next: UnaryCall) => UnaryCall;
+/**
+ * Wraps every unary call of a server, connect-style: `(next) => (request, ctx) => next(request, ctx)`.
+ * Composed once per method when the server starts, so per-method work belongs outside the returned function.
+ */
+export type Interceptor = (next: UnaryCall, method: DescMethod) => UnaryCall;
 
 /** A service and its handlers, ready to be served. Missing handlers answer UNIMPLEMENTED. */
 export interface ServiceRegistration {

@@ -1,7 +1,8 @@
 import { status } from "@grpc/grpc-js";
 import { DomainError, Internal } from "../errors.js";
 import { fromSqlState } from "../sqlstate.js";
-import type { CallContext, Interceptor } from "./handler.js";
+import type { DescMethod } from "@bufbuild/protobuf";
+import type { CallContext, Interceptor, UnaryCall } from "./handler.js";
 
 /**
  * The one place errors are mapped: typed domain errors pass through, Postgres errors are
@@ -49,5 +50,5 @@ export function logCall(ctx: CallContext, code: status, started: number) {
 }
 
 /** Applies interceptors so that the first one listed is the outermost. */
-export const chain = (interceptors: readonly Interceptor[], call: Parameters<Interceptor>[0]) =>
-  interceptors.reduceRight((next, interceptor) => interceptor(next), call);
+export const chain = (interceptors: readonly Interceptor[], call: UnaryCall, method: DescMethod) =>
+  interceptors.reduceRight((next, interceptor) => interceptor(next, method), call);

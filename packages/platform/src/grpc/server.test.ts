@@ -4,7 +4,7 @@ import { Health, HealthCheckResponse_ServingStatus } from "@inv/gen/grpc/health/
 import { WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { invalid } from "../errors.js";
+import { invalid, tooManyAttempts } from "../errors.js";
 import { ReflectionClient } from "../testing/reflection.js";
 import { GrpcChannel, createGrpcClient } from "./client.js";
 import { registration } from "./handler.js";
@@ -25,6 +25,7 @@ beforeAll(async () => {
         getWarehouse: async ({ id }) => {
           if (id === "bad") throw invalid("id", "format", "id must be a UUID", id);
           if (id === "boom") throw new Error("SELECT * FROM secret_table failed");
+          if (id === "busy") throw tooManyAttempts("too many attempts; wait a little", 7.2);
           return { warehouse: { id, code: "W1", name: "One" } };
         },
       }),
@@ -51,6 +52,13 @@ describe("gRPC server bootstrap", () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RemoteError);
     expect(err).toMatchObject({ code: status.INVALID_ARGUMENT, violation: { field: "id", constraint: "format", value: "bad" } });
+  });
+
+  it("tells a caller over a limit when to come back (google.rpc.RetryInfo)", async () => {
+    const err = (await client()
+      .getWarehouse({ id: "busy" })
+      .catch((e: unknown) => e)) as RemoteError;
+    expect(err).toMatchObject({ code: status.RESOURCE_EXHAUSTED, reason: "RATE_LIMITED", retryAfterSeconds: 8 });
   });
 
   it("turns unexpected errors into INTERNAL without their text", async () => {

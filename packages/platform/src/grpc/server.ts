@@ -3,6 +3,10 @@ import { create, type DescMethod } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation, type ServingStatus } from "grpc-health-check";
 import type { Level, Logger } from "pino";
+import type { AuditFacts } from "../audit/facts.js";
+import { accessGuard, authInterceptor, type AccessControl } from "../auth/interceptor.js";
+import { ANONYMOUS_CALLER, type Caller } from "../auth/principal.js";
+import type { Db } from "../db.js";
 import { type DomainError, InvalidArgument, Unimplemented } from "../errors.js";
 import { serviceDefinition, UndecodableRequest } from "./adapter.js";
 import type { CallContext, Interceptor, ServiceRegistration, UnaryCall } from "./handler.js";
@@ -18,8 +22,15 @@ export interface GrpcServerOptions {
   port: number;
   services: readonly ServiceRegistration[];
   log: Logger;
-  /** Run inside logging and error mapping, in order (first = outermost). */
+  /** Run inside logging, error mapping and the access check, in order (first = outermost). */
   interceptors?: readonly Interceptor[];
+  /**
+   * Who may call what (docs/decisions/0007-identity-and-access.md). Without it every call is
+   * anonymous and nothing is checked: only for tests of the gRPC layer itself.
+   */
+  access?: AccessControl | undefined;
+  /** Writes a call's audit record in the handler's transaction (CallContext.audit). */
+  auditInTransaction?: ((tx: Db, ctx: CallContext, facts: AuditFacts | undefined) => Promise<void>) | undefined;
 }
 
 export interface RunningGrpcServer {
@@ -43,6 +54,10 @@ type ServerCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableSt
 class ServerCallContext implements CallContext {
   private controller: AbortController | undefined;
   private childLog: Logger | undefined;
+  /** Set by the auth interceptor. */
+  caller: Caller = ANONYMOUS_CALLER;
+  /** Whether the handler recorded this call's audit event in its transaction. */
+  audited = false;
 
   constructor(
     private readonly call: ServerCall,
@@ -50,10 +65,15 @@ class ServerCallContext implements CallContext {
     readonly method: DescMethod,
     private readonly methodName: string,
     private readonly parentLog: Logger,
+    private readonly auditInTransaction: GrpcServerOptions["auditInTransaction"],
   ) {}
 
   get metadata(): grpc.Metadata {
     return this.call.metadata;
+  }
+
+  get peer(): string {
+    return this.call.getPeer();
   }
 
   get signal(): AbortSignal {
@@ -75,6 +95,12 @@ class ServerCallContext implements CallContext {
     return this.childLog;
   }
 
+  async audit(tx: Db, facts?: AuditFacts): Promise<void> {
+    if (!this.auditInTransaction) return;
+    await this.auditInTransaction(tx, this, facts);
+    this.audited = true;
+  }
+
   /** The reply's initial metadata: the request id, for the caller to correlate. */
   replyMetadata(): grpc.Metadata {
     const reply = new grpc.Metadata();
@@ -83,10 +109,10 @@ class ServerCallContext implements CallContext {
   }
 }
 
-function contextFor(call: ServerCall, method: DescMethod, methodName: string, log: Logger): ServerCallContext {
+function contextFor(call: ServerCall, method: DescMethod, methodName: string, opts: GrpcServerOptions): ServerCallContext {
   const given = call.metadata.get("x-request-id")[0];
   const requestId = typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
-  return new ServerCallContext(call, requestId, method, methodName, log);
+  return new ServerCallContext(call, requestId, method, methodName, opts.log, opts.auditInTransaction);
 }
 
 function undecodable(request: UndecodableRequest, method: DescMethod): InvalidArgument {
@@ -106,7 +132,10 @@ function unimplemented(method: DescMethod): UnaryCall {
 export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningGrpcServer> {
   const server = new grpc.Server();
   const log = opts.log;
-  const interceptors = [callBoundary, refuseUndecodable, ...(opts.interceptors ?? [])];
+  // The access check comes before anything looks at the request: a caller who may not call a
+  // method learns nothing about what it accepts.
+  const access = opts.access;
+  const interceptors = [callBoundary, ...(access ? [authInterceptor(access)] : []), refuseUndecodable, ...(opts.interceptors ?? [])];
 
   for (const { service, impl } of opts.services) {
     const handlers: grpc.UntypedServiceImplementation = {};
@@ -114,9 +143,9 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
       const given = impl[method.localName] as ((req: unknown, ctx: CallContext) => unknown) | undefined;
       const methodName = `${method.parent.typeName}/${method.name}`;
       if (method.methodKind === "unary") {
-        const call = chain(interceptors, (given as UnaryCall | undefined) ?? unimplemented(method));
+        const call = chain(interceptors, (given as UnaryCall | undefined) ?? unimplemented(method), method);
         handlers[method.localName] = (c: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-          const ctx = contextFor(c, method, methodName, log);
+          const ctx = contextFor(c, method, methodName, opts);
           // The reply metadata (x-request-id) goes out with the answer, in the same tick: sent
           // when the call started, its HTTP/2 headers were a write of their own.
           call(c.request, ctx).then(
@@ -131,10 +160,11 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
           );
         };
       } else if (method.methodKind === "server_streaming") {
+        const guard = access ? accessGuard(access, method) : undefined;
         handlers[method.localName] = (c: grpc.ServerWritableStream<unknown, unknown>) => {
-          const ctx = contextFor(c, method, methodName, log);
+          const ctx = contextFor(c, method, methodName, opts);
           c.sendMetadata(ctx.replyMetadata());
-          return serveStream(c, ctx, given as StreamImpl | undefined, (m) => create(method.output, m as never));
+          return serveStream(c, ctx, given as StreamImpl | undefined, (m) => create(method.output, m as never), guard);
         };
       }
     }
@@ -171,9 +201,11 @@ async function serveStream(
   ctx: CallContext,
   impl: StreamImpl | undefined,
   toMessage: (init: unknown) => unknown,
+  guard: ((ctx: CallContext) => Promise<void>) | undefined,
 ) {
   const started = performance.now();
   try {
+    await guard?.(ctx);
     if (call.request instanceof UndecodableRequest) throw undecodable(call.request, ctx.method);
     if (!impl) throw new Unimplemented(`${ctx.method.parent.typeName}.${ctx.method.name} is not implemented yet`);
     for await (const message of impl(call.request, ctx)) {

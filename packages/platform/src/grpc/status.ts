@@ -1,7 +1,7 @@
 import { create, fromBinary, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
-import { anyPack, anyUnpack } from "@bufbuild/protobuf/wkt";
+import { anyPack, anyUnpack, type Duration } from "@bufbuild/protobuf/wkt";
 import { Metadata, status, type ServiceError, type StatusObject } from "@grpc/grpc-js";
-import { BadRequestSchema, ErrorInfoSchema, type BadRequest, type ErrorInfo } from "@inv/gen/google/rpc/error_details_pb";
+import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema, type BadRequest, type ErrorInfo } from "@inv/gen/google/rpc/error_details_pb";
 import { StatusSchema } from "@inv/gen/google/rpc/status_pb";
 import { DomainError, type FieldViolation } from "../errors.js";
 
@@ -13,13 +13,16 @@ const DETAILS_KEY = "grpc-status-details-bin";
  * Turns a domain error into a gRPC status. The details travel as google.rpc.Status in
  * `grpc-status-details-bin`: one ErrorInfo (what happened as `reason`, and the first field at
  * fault with its rule and value as plain strings) and, for INVALID_ARGUMENT, a BadRequest listing
- * every field violation, which standard gRPC clients read.
+ * every field violation, which standard gRPC clients read; a RetryInfo when the caller should
+ * wait before trying again.
  */
 export function toStatus(err: DomainError): Partial<StatusObject> {
   const metadata = new Metadata();
   const details = [anyPack(ErrorInfoSchema, create(ErrorInfoSchema, errorInfoOf(err)))];
   const badRequest = badRequestOf(err);
   if (badRequest) details.push(anyPack(BadRequestSchema, create(BadRequestSchema, badRequest)));
+  if (err.retryAfterSeconds !== undefined)
+    details.push(anyPack(RetryInfoSchema, create(RetryInfoSchema, { retryDelay: { seconds: BigInt(err.retryAfterSeconds) } })));
   const rpcStatus = create(StatusSchema, { code: err.code, message: err.message, details });
   metadata.set(DETAILS_KEY, Buffer.from(toBinary(StatusSchema, rpcStatus)));
   return { code: err.code, details: err.message, metadata };
@@ -64,20 +67,26 @@ export class RemoteError extends DomainError {
 
 /** Reads a grpc-js client error back into a RemoteError, decoding our ErrorInfo and BadRequest details. */
 export function fromServiceError(err: ServiceError): RemoteError {
-  const { violations, reason } = detailsFrom(err.metadata);
-  return new RemoteError(err.code, err.details || err.message, violations, reason);
+  const { violations, reason, retryAfterSeconds } = detailsFrom(err.metadata);
+  const remote = new RemoteError(err.code, err.details || err.message, violations, reason);
+  remote.retryAfterSeconds = retryAfterSeconds;
+  return remote;
 }
 
-function detailsFrom(metadata: Metadata | undefined): { violations: FieldViolation[]; reason?: string } {
+const secondsOf = (d: Duration | undefined) => (d ? Math.max(0, Math.ceil(Number(d.seconds) + d.nanos / 1e9)) : undefined);
+
+function detailsFrom(metadata: Metadata | undefined): { violations: FieldViolation[]; reason?: string; retryAfterSeconds?: number | undefined } {
   const raw = metadata?.get(DETAILS_KEY)[0];
   if (!(raw instanceof Buffer)) return { violations: [] };
   try {
     const rpcStatus = fromBinary(StatusSchema, raw);
     let info: ErrorInfo | undefined;
     let badRequest: BadRequest | undefined;
+    let retryAfterSeconds: number | undefined;
     for (const any of rpcStatus.details) {
       info ??= anyUnpack(any, ErrorInfoSchema);
       badRequest ??= anyUnpack(any, BadRequestSchema);
+      retryAfterSeconds ??= secondsOf(anyUnpack(any, RetryInfoSchema)?.retryDelay);
     }
     const ours = info?.domain === ERROR_DOMAIN ? info : undefined;
     const first = ours?.metadata.field === undefined ? undefined : ours.metadata;
@@ -87,7 +96,7 @@ function detailsFrom(metadata: Metadata | undefined): { violations: FieldViolati
       : first
         ? [withValue({ field: first.field!, constraint: first.constraint ?? "" })]
         : [];
-    return { violations, ...(ours ? { reason: ours.reason } : {}) };
+    return { violations, retryAfterSeconds, ...(ours ? { reason: ours.reason } : {}) };
   } catch {
     // Undecodable details are ignored: the status code and message still stand.
     return { violations: [] };

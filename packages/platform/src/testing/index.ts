@@ -3,3 +3,4 @@ export * from "./redis.js";
 export * from "./service.js";
 export * from "./reflection.js";
 export * from "./violations.js";
+export * from "./auth.js";

@@ -1,4 +1,17 @@
-import { DESCRIPTION_MAX, NAME_MAX, checkFields, fieldsToUpdate, invalid, listPage, messageCodec, notFound, presentIn, type ServiceImpl } from "@inv/platform";
+import {
+  DESCRIPTION_MAX,
+  NAME_MAX,
+  audited,
+  checkFields,
+  fieldsToUpdate,
+  invalid,
+  listPage,
+  messageCodec,
+  notFound,
+  presentIn,
+  type AuditFacts,
+  type ServiceImpl,
+} from "@inv/platform";
 import { LocationTypeSchema, type WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
 import { toLocationType } from "../mapping.js";
 import {
@@ -14,8 +27,15 @@ import type { WarehouseDeps } from "./deps.js";
 
 type Impl = ServiceImpl<typeof WarehouseService>;
 
+/** What the audit trail records about a change to a location type. */
+const facts = (row: { id: string; code: string }, more: Record<string, unknown> = {}): AuditFacts => ({
+  resourceType: "LocationType",
+  resourceId: row.id,
+  details: { code: row.code, ...more },
+});
+
 export function locationTypeHandlers({ db }: WarehouseDeps) {
-  const createLocationType: Impl["createLocationType"] = async ({ locationType: t, requestId }) => {
+  const createLocationType: Impl["createLocationType"] = async ({ locationType: t, requestId }, ctx) => {
     if (!t) throw invalid("location_type", "required", "location_type is required");
     const { values, once } = checkFields((v) => ({
       once: v.requestId("request_id", requestId),
@@ -26,7 +46,13 @@ export function locationTypeHandlers({ db }: WarehouseDeps) {
       },
     }));
     const request = { scope: "CreateLocationType", requestId: once, payload: values, codec: messageCodec(LocationTypeSchema) };
-    return { locationType: await createOnce(db, request, async (tx) => toLocationType(await insertLocationType(tx, values))) };
+    return {
+      locationType: await createOnce(db, request, async (tx) => {
+        const row = await insertLocationType(tx, values);
+        await ctx.audit(tx, facts(row));
+        return toLocationType(row);
+      }),
+    };
   };
 
   const getLocationType: Impl["getLocationType"] = async ({ id }) => {
@@ -42,7 +68,7 @@ export function locationTypeHandlers({ db }: WarehouseDeps) {
     return { locationTypes: page.items, nextPageToken: page.nextPageToken };
   };
 
-  const updateLocationTypeHandler: Impl["updateLocationType"] = async ({ locationType: t, updateMask }) => {
+  const updateLocationTypeHandler: Impl["updateLocationType"] = async ({ locationType: t, updateMask }, ctx) => {
     if (!t) throw invalid("location_type", "required", "location_type is required");
     const fields = fieldsToUpdate(updateMask?.paths, { mutable: ["name", "description"], present: presentIn(LocationTypeSchema, t) });
     const { id, changes } = checkFields((v) => {
@@ -51,18 +77,22 @@ export function locationTypeHandlers({ db }: WarehouseDeps) {
       if (fields.includes("description")) changes.description = v.text("location_type.description", t.description, { max: DESCRIPTION_MAX });
       return { id: v.id("location_type.id", t.id), changes };
     });
-    return { locationType: toLocationType(await updateLocationType(db, id, t.etag, changes)) };
+    return {
+      locationType: toLocationType(
+        await audited(
+          db,
+          ctx,
+          (tx) => updateLocationType(tx, id, t.etag, changes),
+          (r) => facts(r, { fields }),
+        ),
+      ),
+    };
   };
 
-  const deleteLocationTypeHandler: Impl["deleteLocationType"] = async ({ id, etag }) => ({
-    locationType: toLocationType(
-      await deleteLocationType(
-        db,
-        checkFields((v) => v.id("id", id)),
-        etag,
-      ),
-    ),
-  });
+  const deleteLocationTypeHandler: Impl["deleteLocationType"] = async ({ id, etag }, ctx) => {
+    const key = checkFields((v) => v.id("id", id));
+    return { locationType: toLocationType(await audited(db, ctx, (tx) => deleteLocationType(tx, key, etag), facts)) };
+  };
 
   return {
     createLocationType,

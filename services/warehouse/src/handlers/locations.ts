@@ -2,6 +2,7 @@ import {
   DESCRIPTION_MAX,
   NAME_MAX,
   SHORT_CODE_PATTERN,
+  audited,
   checkFields,
   fieldsToUpdate,
   invalid,
@@ -9,6 +10,7 @@ import {
   messageCodec,
   notFound,
   presentIn,
+  type AuditFacts,
   type FieldChecker,
   type ServiceImpl,
 } from "@inv/platform";
@@ -22,6 +24,13 @@ import type { WarehouseDeps } from "./deps.js";
 type Impl = ServiceImpl<typeof WarehouseService>;
 
 const MUTABLE = ["name", "description", "location_type_id", "active", "metadata"];
+
+/** What the audit trail records about a change to a location. */
+const facts = (row: { id: string; warehouseId: string; path: string }, more: Record<string, unknown> = {}): AuditFacts => ({
+  resourceType: "Location",
+  resourceId: row.id,
+  details: { warehouse_id: row.warehouseId, path: row.path, ...more },
+});
 
 /** The changes an update makes, from the fields its mask (or AIP-134) chose, each checked. */
 function changesOf(v: FieldChecker, l: Location, fields: readonly string[]): LocationChanges {
@@ -37,7 +46,7 @@ function changesOf(v: FieldChecker, l: Location, fields: readonly string[]): Loc
 }
 
 export function locationHandlers({ db, stock }: WarehouseDeps) {
-  const createLocation: Impl["createLocation"] = async ({ location: l, requestId }) => {
+  const createLocation: Impl["createLocation"] = async ({ location: l, requestId }, ctx) => {
     if (!l) throw invalid("location", "required", "location is required");
     const { values, once } = checkFields((v) => {
       const code = v.code("location.code", l.code, SHORT_CODE_PATTERN);
@@ -56,7 +65,13 @@ export function locationHandlers({ db, stock }: WarehouseDeps) {
       };
     });
     const request = { scope: "CreateLocation", requestId: once, payload: values, codec: messageCodec(LocationSchema) };
-    return { location: await createOnce(db, request, async (tx) => toLocation(await insertLocation(tx, values))) };
+    return {
+      location: await createOnce(db, request, async (tx) => {
+        const row = await insertLocation(tx, values);
+        await ctx.audit(tx, facts(row));
+        return toLocation(row);
+      }),
+    };
   };
 
   const getLocation: Impl["getLocation"] = async ({ id }) => {
@@ -78,23 +93,26 @@ export function locationHandlers({ db, stock }: WarehouseDeps) {
     return { locations: page.items, nextPageToken: page.nextPageToken };
   };
 
-  const updateLocationHandler: Impl["updateLocation"] = async ({ location: l, updateMask }) => {
+  const updateLocationHandler: Impl["updateLocation"] = async ({ location: l, updateMask }, ctx) => {
     if (!l) throw invalid("location", "required", "location is required");
     const fields = fieldsToUpdate(updateMask?.paths, { mutable: MUTABLE, present: presentIn(LocationSchema, l) });
     const { id, changes } = checkFields((v) => ({ id: v.id("location.id", l.id), changes: changesOf(v, l, fields) }));
-    return { location: toLocation(await updateLocation(db, id, l.etag, changes)) };
+    return {
+      location: toLocation(
+        await audited(
+          db,
+          ctx,
+          (tx) => updateLocation(tx, id, l.etag, changes),
+          (r) => facts(r, { fields }),
+        ),
+      ),
+    };
   };
 
-  const deleteLocationHandler: Impl["deleteLocation"] = async ({ id, etag }) => ({
-    location: toLocation(
-      await deleteLocation(
-        db,
-        checkFields((v) => v.id("id", id)),
-        etag,
-        stock,
-      ),
-    ),
-  });
+  const deleteLocationHandler: Impl["deleteLocation"] = async ({ id, etag }, ctx) => {
+    const key = checkFields((v) => v.id("id", id));
+    return { location: toLocation(await audited(db, ctx, (tx) => deleteLocation(tx, key, etag, stock), facts)) };
+  };
 
   return {
     createLocation,

@@ -2,6 +2,7 @@ import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   CACHE_TTL,
   NAME_MAX,
+  audited,
   checkFields,
   fieldsToUpdate,
   invalid,
@@ -10,6 +11,7 @@ import {
   notFound,
   presentIn,
   readThrough,
+  type AuditFacts,
   type FieldChecker,
   type ServiceImpl,
 } from "@inv/platform";
@@ -35,6 +37,13 @@ const codec = {
 };
 const MUTABLE = ["name", "address", "priority", "active"];
 
+/** What the audit trail records about a change to a warehouse. */
+const facts = (row: { id: string; code: string }, more: Record<string, unknown> = {}): AuditFacts => ({
+  resourceType: "Warehouse",
+  resourceId: row.id,
+  details: { code: row.code, ...more },
+});
+
 /** The changes an update makes, from the fields its mask (or AIP-134) chose, each checked. */
 function changesOf(v: FieldChecker, w: Warehouse, fields: readonly string[]): WarehouseChanges {
   const changes: WarehouseChanges = {};
@@ -50,7 +59,7 @@ function changesOf(v: FieldChecker, w: Warehouse, fields: readonly string[]): Wa
 }
 
 export function warehouseHandlers({ db, cache, stock }: WarehouseDeps) {
-  const createWarehouse: Impl["createWarehouse"] = async ({ warehouse: w, requestId }) => {
+  const createWarehouse: Impl["createWarehouse"] = async ({ warehouse: w, requestId }, ctx) => {
     if (!w) throw invalid("warehouse", "required", "warehouse is required");
     const { values, once } = checkFields((v) => ({
       once: v.requestId("request_id", requestId),
@@ -63,7 +72,13 @@ export function warehouseHandlers({ db, cache, stock }: WarehouseDeps) {
       },
     }));
     const request = { scope: "CreateWarehouse", requestId: once, payload: values, codec: messageCodec(WarehouseSchema) };
-    return { warehouse: await createOnce(db, request, async (tx) => toWarehouse(await insertWarehouse(tx, values))) };
+    return {
+      warehouse: await createOnce(db, request, async (tx) => {
+        const row = await insertWarehouse(tx, values);
+        await ctx.audit(tx, facts(row));
+        return toWarehouse(row);
+      }),
+    };
   };
 
   const getWarehouse: Impl["getWarehouse"] = async ({ id }) => {
@@ -88,18 +103,23 @@ export function warehouseHandlers({ db, cache, stock }: WarehouseDeps) {
     return { warehouses: page.items, nextPageToken: page.nextPageToken };
   };
 
-  const updateWarehouseHandler: Impl["updateWarehouse"] = async ({ warehouse: w, updateMask }) => {
+  const updateWarehouseHandler: Impl["updateWarehouse"] = async ({ warehouse: w, updateMask }, ctx) => {
     if (!w) throw invalid("warehouse", "required", "warehouse is required");
     const fields = fieldsToUpdate(updateMask?.paths, { mutable: MUTABLE, nested: { address: ADDRESS_PATHS }, present: presentIn(WarehouseSchema, w) });
     const { id, changes } = checkFields((v) => ({ id: v.id("warehouse.id", w.id), changes: changesOf(v, w, fields) }));
-    const row = await updateWarehouse(db, id, w.etag, changes);
+    const row = await audited(
+      db,
+      ctx,
+      (tx) => updateWarehouse(tx, id, w.etag, changes),
+      (r) => facts(r, { fields }),
+    );
     await cache.invalidate(cacheKey(id), legacyCacheKey(id));
     return { warehouse: toWarehouse(row) };
   };
 
-  const deleteWarehouseHandler: Impl["deleteWarehouse"] = async ({ id, etag }) => {
+  const deleteWarehouseHandler: Impl["deleteWarehouse"] = async ({ id, etag }, ctx) => {
     const key = checkFields((v) => v.id("id", id));
-    const row = await deleteWarehouse(db, key, etag, stock);
+    const row = await audited(db, ctx, (tx) => deleteWarehouse(tx, key, etag, stock), facts);
     await cache.invalidate(cacheKey(key), legacyCacheKey(key));
     return { warehouse: toWarehouse(row) };
   };

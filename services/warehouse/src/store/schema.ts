@@ -1,12 +1,15 @@
 import { sql } from "drizzle-orm";
 import { boolean, check, index, integer, jsonb, pgSchema, text, uniqueIndex, uuid, type AnyPgColumn } from "drizzle-orm/pg-core";
-import { idempotencyTable, resourceColumns } from "@inv/platform";
+import { auditOutboxTable, idempotencyTable, resourceColumns } from "@inv/platform";
 
 /** The warehouse service owns this schema; no other service reads it. */
 export const warehouseSchema = pgSchema("warehouse");
 
 /** Request ids of the Create calls (AIP-155), kept for the retention period the contract states. */
 export const idempotentRequests = idempotencyTable(warehouseSchema);
+
+/** Audit records of this service's calls, written with the changes they describe and shipped to the user service. */
+export const auditOutbox = auditOutboxTable(warehouseSchema);
 
 export interface AddressJson {
   line1?: string;

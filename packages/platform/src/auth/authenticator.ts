@@ -1,0 +1,119 @@
+import type { Metadata } from "@grpc/grpc-js";
+import { Unauthenticated } from "../errors.js";
+import { ANONYMOUS, type Caller, type Principal } from "./principal.js";
+import type { PrincipalCache } from "./principals.js";
+import type { AccessTokenVerifier, ServiceTokenVerifier } from "./tokens.js";
+
+/** The process that only forwards callers: its service identity never acts on its own behalf. */
+export const EDGE_PROCESS = "edge";
+
+/** What the built-in `service` role holds: a service acting on its own behalf (e.g. a sweeper). */
+export const SERVICE_PERMISSIONS: readonly string[] = Object.freeze([
+  "audit.write",
+  "item.read",
+  "reservation.manage",
+  "reservation.read",
+  "stock.hold",
+  "stock.read",
+  "storage.usage",
+  "token.introspect",
+  "warehouse.read",
+]);
+
+export const servicePrincipal = (name: string): Principal => ({
+  kind: "service",
+  subject: `service:${name}`,
+  username: name,
+  roles: ["service"],
+  permissions: SERVICE_PERMISSIONS,
+});
+
+/** API key secrets start with this; anything else after "Bearer " is an access token. */
+export const API_KEY_PREFIX = "imk_";
+const USER_AGENT_MAX = 256;
+
+export interface AuthenticatorOptions {
+  accessTokens: AccessTokenVerifier;
+  serviceTokens: ServiceTokenVerifier;
+  principals: PrincipalCache;
+}
+
+/**
+ * Works out who is calling from a call's metadata (docs/decisions/0007-identity-and-access.md):
+ * the calling service from `x-service-token`, the principal from `authorization` or `x-api-key`.
+ * A credential that is present but wrong is UNAUTHENTICATED, never silently anonymous, except
+ * where `lenient` (public RPCs: a stale token must not stop a client from calling Refresh).
+ */
+export class Authenticator {
+  constructor(private readonly opts: AuthenticatorOptions) {}
+
+  async callerOf(metadata: Metadata, peer: string, lenient: boolean): Promise<Caller> {
+    const viaService = await this.serviceOf(metadata, lenient);
+    const clientIp = (viaService && first(metadata, "x-client-ip")) || addressOf(peer);
+    const agent = first(metadata, viaService ? "x-client-user-agent" : "user-agent");
+    const userAgent = agent && agent.length > USER_AGENT_MAX ? agent.slice(0, USER_AGENT_MAX) : agent;
+    const base = { viaService, clientIp, userAgent };
+
+    const credential = this.credentialOf(metadata, lenient);
+    if (credential === undefined) {
+      const principal = viaService !== undefined && viaService !== EDGE_PROCESS ? servicePrincipal(viaService) : ANONYMOUS;
+      return { principal, credentials: NO_CREDENTIALS, ...base };
+    }
+    const principal = await this.principalOf(credential.secret);
+    if (principal === undefined) {
+      if (lenient) return { principal: ANONYMOUS, credentials: NO_CREDENTIALS, ...base };
+      throw new Unauthenticated(
+        credential.isApiKey ? "the API key is not valid: unknown, revoked or expired" : "the access token is not valid: expired, revoked or malformed",
+        undefined,
+        "INVALID_CREDENTIALS",
+      );
+    }
+    return { principal, credentials: { [credential.header]: credential.raw }, ...base };
+  }
+
+  private async serviceOf(metadata: Metadata, lenient: boolean): Promise<string | undefined> {
+    const token = first(metadata, "x-service-token");
+    if (token === undefined) return undefined;
+    const service = await this.opts.serviceTokens.verify(token);
+    if (service === undefined && !lenient) throw new Unauthenticated("the service token is not valid", undefined, "INVALID_SERVICE_TOKEN");
+    return service;
+  }
+
+  private credentialOf(metadata: Metadata, lenient: boolean) {
+    const authorization = first(metadata, "authorization");
+    if (authorization !== undefined) {
+      const match = /^Bearer +(\S+) *$/i.exec(authorization);
+      if (!match) {
+        if (lenient) return undefined;
+        throw new Unauthenticated('the authorization header must be "Bearer <token>"', undefined, "INVALID_CREDENTIALS");
+      }
+      const secret = match[1]!;
+      return { header: "authorization", raw: authorization, secret, isApiKey: secret.startsWith(API_KEY_PREFIX) };
+    }
+    const apiKey = first(metadata, "x-api-key");
+    if (apiKey !== undefined) return { header: "x-api-key", raw: apiKey, secret: apiKey.trim(), isApiKey: true };
+    return undefined;
+  }
+
+  /** A JWT must verify locally before the user service is asked about it: forgeries cost nothing. */
+  private async principalOf(secret: string): Promise<Principal | undefined> {
+    if (!secret.startsWith(API_KEY_PREFIX) && (await this.opts.accessTokens.verify(secret)) === undefined) return undefined;
+    return this.opts.principals.get(secret);
+  }
+}
+
+const NO_CREDENTIALS: Readonly<Record<string, string>> = Object.freeze({});
+
+function first(metadata: Metadata, key: string): string | undefined {
+  const value = metadata.get(key)[0];
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+/** "ipv4:10.0.0.1:5050" / "ipv6:[::1]:5050" / "10.0.0.1:5050" → the address alone. */
+export function addressOf(peer: string): string {
+  const bare = peer.replace(/^ipv[46]:/, "");
+  const bracketed = /^\[([^\]]+)\]/.exec(bare);
+  if (bracketed) return bracketed[1]!;
+  const colon = bare.lastIndexOf(":");
+  return colon > 0 && bare.indexOf(":") === colon ? bare.slice(0, colon) : bare;
+}

@@ -1,0 +1,7 @@
+export * from "./authenticator.js";
+export * from "./interceptor.js";
+export * from "./principal.js";
+export * from "./principals.js";
+export * from "./remote.js";
+export * from "./rules.js";
+export * from "./tokens.js";

@@ -1,0 +1,15 @@
+import { getOption, hasOption, type DescMethod } from "@bufbuild/protobuf";
+import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
+import { required_permission } from "@inv/gen/user/v1/options_pb";
+
+/** The permission an RPC declares in its contract, or undefined when it declares none (refused). */
+export function requiredPermission(method: DescMethod): string | undefined {
+  return hasOption(method, required_permission) ? getOption(method, required_permission) : undefined;
+}
+
+/** The two reserved values of required_permission. */
+export const PUBLIC = "public";
+export const AUTHENTICATED = "authenticated";
+
+/** Whether a call of this method changes something (everything not marked NO_SIDE_EFFECTS), and so is audited. */
+export const isMutating = (method: DescMethod) => method.idempotency !== MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS;

@@ -1,0 +1,114 @@
+import { EventEmitter } from "node:events";
+import { Redis } from "ioredis";
+import type { Logger } from "pino";
+
+/**
+ * A fire-and-forget message bus between the processes of the cluster: Redis pub/sub when
+ * REDIS_URL is set, an in-process emitter otherwise (the embedded default runs every service in
+ * one process). Used for invalidations that must reach every process within a second.
+ */
+export interface Bus {
+  /** Sends a message to every subscriber of the channel, in every process (and this one). */
+  publish(channel: string, message: string): Promise<void>;
+  /**
+   * Calls onMessage for every message on the channel. onResync is called when messages may have
+   * been missed (the connection to Redis dropped and came back): drop whatever they would have
+   * invalidated. Returns a function that unsubscribes.
+   */
+  subscribe(channel: string, onMessage: (message: string) => void, onResync?: () => void): () => void;
+  /** Resolves once every subscription made so far is live (Redis confirms them asynchronously). */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The bus of a process without Redis: every service of the embedded cluster runs in this one
+ * process, so one emitter per process reaches them all.
+ */
+class LocalBus implements Bus {
+  private static readonly emitter = new EventEmitter().setMaxListeners(0);
+
+  constructor(private readonly namespace: string) {}
+
+  async publish(channel: string, message: string) {
+    LocalBus.emitter.emit(this.namespace + channel, message);
+  }
+
+  subscribe(channel: string, onMessage: (message: string) => void) {
+    const name = this.namespace + channel;
+    LocalBus.emitter.on(name, onMessage);
+    return () => void LocalBus.emitter.off(name, onMessage);
+  }
+
+  async ready() {}
+
+  async close() {}
+}
+
+/**
+ * Redis pub/sub. A subscribed connection can do nothing else, so there are two: one publishes,
+ * one listens. Messages published while the listener is disconnected are lost by Redis, so every
+ * reconnection after the first connect asks the subscribers to resynchronise.
+ */
+class RedisBus implements Bus {
+  private readonly publisher: Redis;
+  private readonly subscriber: Redis;
+  private readonly handlers = new Map<string, Set<(message: string) => void>>();
+  private readonly resyncs = new Set<() => void>();
+  private connectedOnce = false;
+  private pending: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    url: string,
+    private readonly namespace: string,
+    log?: Logger,
+  ) {
+    this.publisher = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    this.subscriber = new Redis(url, { maxRetriesPerRequest: null });
+    const warn = (err: Error) => log?.warn({ err: err.message }, "redis bus unavailable");
+    this.publisher.on("error", warn);
+    this.subscriber.on("error", warn);
+    this.subscriber.on("message", (channel: string, message: string) => {
+      for (const handler of this.handlers.get(channel.slice(this.namespace.length)) ?? []) handler(message);
+    });
+    this.subscriber.on("ready", () => {
+      if (this.connectedOnce) for (const resync of this.resyncs) resync();
+      this.connectedOnce = true;
+    });
+  }
+
+  async publish(channel: string, message: string) {
+    await this.publisher.publish(this.namespace + channel, message);
+  }
+
+  subscribe(channel: string, onMessage: (message: string) => void, onResync?: () => void) {
+    let handlers = this.handlers.get(channel);
+    if (!handlers) {
+      handlers = new Set();
+      this.handlers.set(channel, handlers);
+      // ioredis re-subscribes by itself after a reconnection.
+      this.pending = Promise.all([this.pending, this.subscriber.subscribe(this.namespace + channel).catch(() => {})]);
+    }
+    handlers.add(onMessage);
+    if (onResync) this.resyncs.add(onResync);
+    return () => {
+      handlers.delete(onMessage);
+      if (onResync) this.resyncs.delete(onResync);
+    };
+  }
+
+  async ready() {
+    await this.pending;
+  }
+
+  async close() {
+    this.publisher.disconnect();
+    this.subscriber.disconnect();
+  }
+}
+
+/** namespace: prefixes every channel name, so that tests sharing a Redis do not hear each other. */
+export function createBus(opts: { redisUrl?: string | undefined; namespace?: string | undefined; log?: Logger }): Bus {
+  const namespace = opts.namespace ?? "";
+  return opts.redisUrl ? new RedisBus(opts.redisUrl, namespace, opts.log) : new LocalBus(namespace);
+}

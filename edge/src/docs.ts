@@ -23,11 +23,16 @@ const PAGE = `<!doctype html>
 <body>
   <div id="api"></div>
   <script src="/docs/swagger-ui-bundle.js"></script>
-  <script>SwaggerUIBundle({ url: "/openapi.json", dom_id: "#api", deepLinking: true, tryItOutEnabled: true });</script>
+  <script>SwaggerUIBundle({ url: "/openapi.json", dom_id: "#api", deepLinking: true, tryItOutEnabled: true, persistAuthorization: true });</script>
 </body>
 </html>`;
 
-/** The API reference page over /openapi.json at /docs, and its assets. Returns false for other paths. */
+/**
+ * The API reference page over /openapi.json at /docs, and its assets. Returns false for other paths.
+ * "Authorize" takes an access token or an API key (the document's securitySchemes); it is kept
+ * across reloads (persistAuthorization, in the browser's local storage) so trying calls is not
+ * a sign-in per page load.
+ */
 export async function serveDocs(path: string, res: ServerResponse): Promise<boolean> {
   if (path === "/docs" || path === "/docs/") {
     res.writeHead(200, { "content-type": "text/html; charset=utf-8" });

@@ -3,6 +3,7 @@
  * arbitrary JSON, bytes, paths and query strings. Whatever comes in, the edge answers, in time,
  * never with a 5xx, never logs an unexpected error, and every REST error has the one error body.
  */
+import { randomBytes } from "node:crypto";
 import { request } from "node:http";
 import { connect } from "node:net";
 import { WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
@@ -18,11 +19,12 @@ import { buildRouteTable } from "./transcode/index.js";
 
 const log = createLogger("edge", "error");
 const unexpected = vi.spyOn(log, "error").mockImplementation(() => undefined);
+const SERVICE_SECRET = randomBytes(32).toString("hex");
 let warehouse: TestService;
 let edge: RunningEdge;
 
 beforeAll(async () => {
-  warehouse = await startTestService(warehouseServiceDefinition);
+  warehouse = await startTestService(warehouseServiceDefinition, { serviceSecret: SERVICE_SECRET });
   edge = await startEdge({
     port: 0,
     host: "127.0.0.1",
@@ -31,6 +33,9 @@ beforeAll(async () => {
     log,
     corsOrigins: ["*"],
     upstreamDeadlineMs: 5_000,
+    processOf: () => "warehouse",
+    processNames: ["warehouse"],
+    serviceSecret: SERVICE_SECRET,
   });
 });
 
@@ -49,7 +54,9 @@ interface Answer {
 function send(method: string, path: string, body?: Uint8Array | string, contentType = "application/json"): Promise<Answer> {
   return new Promise((resolve, reject) => {
     // An explicit length: for GET and DELETE, Node's client would send the body unframed otherwise.
-    const headers = body === undefined ? {} : { "content-type": contentType, "content-length": String(Buffer.byteLength(body)) };
+    // As an admin (every permission), so input reaches the service's own checks, not only the auth interceptor.
+    const authorization = `Bearer ${warehouse.adminToken}`;
+    const headers = body === undefined ? { authorization } : { authorization, "content-type": contentType, "content-length": String(Buffer.byteLength(body)) };
     const req = request(`${edge.url}${path}`, { method, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));

@@ -1,3 +1,4 @@
+import type { ServerResponse } from "node:http";
 import { status } from "@grpc/grpc-js";
 import { DomainError, type FieldViolation } from "@inv/platform";
 
@@ -19,6 +20,16 @@ const HTTP_STATUS: Partial<Record<status, number>> = {
 };
 
 export const httpStatusOf = (err: DomainError) => (err instanceof EdgeError && err.httpStatus) || (HTTP_STATUS[err.code] ?? 500);
+
+/**
+ * The headers an error answer has besides its body: the challenge RFC 9110 requires with a 401,
+ * and Retry-After when the error says when to retry (the edge's rate limits, or a service's
+ * google.rpc.RetryInfo, which fromServiceError reads into retryAfterSeconds).
+ */
+export function setErrorHeaders(res: ServerResponse, err: DomainError, httpStatus: number) {
+  if (httpStatus === 401) res.setHeader("www-authenticate", "Bearer");
+  if (err.retryAfterSeconds !== undefined) res.setHeader("retry-after", err.retryAfterSeconds);
+}
 
 /** One field at fault, as the error body shows it. */
 export interface ViolationBody {

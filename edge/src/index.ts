@@ -3,10 +3,15 @@ import type { Server } from "node:http";
 import { fileURLToPath } from "node:url";
 import type { DescService } from "@bufbuild/protobuf";
 import { Health, HealthCheckResponse_ServingStatus } from "@inv/gen/grpc/health/v1/health_pb";
-import { createGrpcClient, type Logger } from "@inv/platform";
+import { UserService } from "@inv/gen/user/v1/user_pb";
+import { AccessTokenVerifier, ServiceIdentity, createGrpcClient, remoteJwks, type Logger } from "@inv/platform";
+import { verifiedIdentity } from "./identity.js";
 import { buildOpenApi, commentsFromDescriptorSet } from "./openapi/openapi.js";
+import { DEFAULT_RATE_LIMITS, RateLimits, apiKeyIdentity, type Identify, type RateLimitSettings } from "./rate-limit.js";
 import { createEdgeHandler, startHttpServer } from "./server.js";
 import { Upstreams } from "./upstream.js";
+
+export { apiKeyIdentity, DEFAULT_RATE_LIMITS, type Credentials, type Identify, type Identity, type Limit, type RateLimitSettings } from "./rate-limit.js";
 
 export interface EdgeSettings {
   port: number;
@@ -14,9 +19,21 @@ export interface EdgeSettings {
   services: readonly DescService[];
   /** gRPC target of the process serving a service, e.g. "dns:///warehouse:50051". */
   targetOf: (service: DescService) => string;
+  /** Name of the process serving a service, e.g. "warehouse": the audience of the edge's service tokens. */
+  processOf: (service: DescService) => string;
+  /** Every process name, so the edge has a service token for each. */
+  processNames: readonly string[];
+  /** SERVICE_SECRET: signs the edge's service identity. */
+  serviceSecret: string;
   log: Logger;
   corsOrigins: readonly string[];
   upstreamDeadlineMs: number;
+  /** Requests per address, user and API key, in Redis when it names one; DEFAULT_RATE_LIMITS in process when undefined. */
+  rateLimits?: RateLimitSettings | undefined;
+  /** Names the caller for the per-user and per-API-key limits; verified access tokens and API keys when undefined. */
+  identify?: Identify | undefined;
+  /** Proxies in front of the edge that append to X-Forwarded-For; 0 (none) when undefined. */
+  trustProxyHops?: number | undefined;
 }
 
 export interface RunningEdge {
@@ -44,7 +61,13 @@ export function openApiDocument(services: readonly DescService[]) {
 
 /** Starts the HTTP edge in front of the given gRPC services. */
 export async function startEdge(settings: EdgeSettings): Promise<RunningEdge> {
-  const upstreams = new Upstreams(settings.services, settings.targetOf, settings.upstreamDeadlineMs);
+  const identity = await ServiceIdentity.start("edge", settings.serviceSecret, settings.processNames);
+  const upstreams = new Upstreams(settings.services, settings.targetOf, settings.upstreamDeadlineMs, {
+    token: (service) => identity.tokenFor(settings.processOf(service)),
+  });
+  // Access tokens are verified against the user service's keys, when the edge routes to it.
+  const routesUsers = settings.services.some((service) => service.typeName === UserService.typeName);
+  const tokens = routesUsers ? new AccessTokenVerifier({ jwks: remoteJwks(upstreams.channel(UserService)) }) : undefined;
   const readiness = async () => {
     const checks = settings.services.map(async (service) => {
       try {
@@ -56,6 +79,7 @@ export async function startEdge(settings: EdgeSettings): Promise<RunningEdge> {
     });
     return Object.fromEntries(await Promise.all(checks)) as Record<string, string>;
   };
+  const rateLimits = RateLimits.create(settings.rateLimits ?? DEFAULT_RATE_LIMITS, settings.log);
   const handler = createEdgeHandler({
     services: settings.services,
     upstreams,
@@ -63,6 +87,9 @@ export async function startEdge(settings: EdgeSettings): Promise<RunningEdge> {
     cors: { origins: settings.corsOrigins },
     openapi: openApiDocument(settings.services),
     readiness,
+    rateLimits,
+    identify: settings.identify ?? (tokens ? verifiedIdentity(tokens) : apiKeyIdentity()),
+    trustProxyHops: settings.trustProxyHops,
   });
   const server = await startHttpServer(handler, settings.port, settings.host);
   const address = server.address();
@@ -79,6 +106,8 @@ export async function startEdge(settings: EdgeSettings): Promise<RunningEdge> {
         setTimeout(() => server.closeAllConnections(), 5_000).unref();
       });
       upstreams.close();
+      identity.close();
+      await rateLimits?.close();
     },
   };
 }

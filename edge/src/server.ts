@@ -7,8 +7,10 @@ import { status } from "@grpc/grpc-js";
 import type { DomainError, Logger } from "@inv/platform";
 import { connectRoutes } from "./connect-routes.js";
 import { serveDocs } from "./docs.js";
+import { clientAddress, forwardedUserAgent } from "./client.js";
 import { applyCors, type CorsPolicy } from "./cors.js";
-import { EdgeError, asDomainError, errorBody, httpStatusOf } from "./http-errors.js";
+import { EdgeError, asDomainError, errorBody, httpStatusOf, setErrorHeaders } from "./http-errors.js";
+import { apiKeyIdentity, NO_IDENTITY, type Identify, type Identity, type RateLimits } from "./rate-limit.js";
 import { serveRest } from "./rest.js";
 import { buildRouteTable } from "./transcode/index.js";
 import type { Upstreams } from "./upstream.js";
@@ -22,6 +24,12 @@ export interface EdgeHandlerOptions {
   openapi: unknown;
   /** Readiness of the upstream services, for /readyz. */
   readiness: () => Promise<Record<string, string>>;
+  /** The rate limits every request but health checks passes; none when undefined. */
+  rateLimits?: RateLimits | undefined;
+  /** Names the caller for the per-user and per-API-key limits; apiKeyIdentity() when undefined. */
+  identify?: Identify | undefined;
+  /** How many proxies in front of the edge append to X-Forwarded-For (see clientAddress); 0 when undefined. */
+  trustProxyHops?: number | undefined;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -42,6 +50,9 @@ const RPC_PATH = /^\/[a-z][\w.]*\.[A-Z]\w*\/[A-Z]\w*$/;
  */
 export function createEdgeHandler(opts: EdgeHandlerOptions) {
   const routes = buildRouteTable(opts.services);
+  const { rateLimits } = opts;
+  const identify = opts.identify ?? apiKeyIdentity();
+  const trustProxyHops = opts.trustProxyHops ?? 0;
   const openapiJson = JSON.stringify(opts.openapi);
   const notFound = (req: IncomingMessage, res: ServerResponse) =>
     sendError(res, req.headers["x-request-id"] as string, new EdgeError(status.NOT_FOUND, `no route for ${req.method} ${pathOf(req)}`));
@@ -75,6 +86,17 @@ export function createEdgeHandler(opts: EdgeHandlerOptions) {
         const services = await opts.readiness();
         const ready = Object.values(services).every((s) => s === "SERVING");
         return sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : "not ready", services });
+      }
+      // Who the client is, for the services and the rate limits; never what the client claims.
+      const address = clientAddress(req, trustProxyHops);
+      req.headers["x-client-ip"] = address;
+      req.headers["x-client-user-agent"] = forwardedUserAgent(req.headers["user-agent"]);
+      if (rateLimits !== undefined) {
+        const found = callerOf(req, identify);
+        // Awaited only when it is a promise: a cached or absent identity costs no microtask.
+        const caller = found instanceof Promise ? await found : found;
+        const refused = await rateLimits.admit(address, caller, res);
+        if (refused !== undefined) return sendError(res, requestId, refused);
       }
       if (req.method === "GET" && url.pathname === "/openapi.json") {
         res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
@@ -141,7 +163,16 @@ function answerMalformedRequest(err: NodeJS.ErrnoException, socket: Duplex) {
 }
 
 function sendError(res: ServerResponse, requestId: string, error: DomainError) {
-  sendJson(res, httpStatusOf(error), errorBody(error, requestId));
+  const httpStatus = httpStatusOf(error);
+  setErrorHeaders(res, error, httpStatus);
+  sendJson(res, httpStatus, errorBody(error, requestId));
+}
+
+/** The caller a request's credentials name; identify is not asked when it carries none. */
+function callerOf(req: IncomingMessage, identify: Identify): Identity | Promise<Identity> {
+  const authorization = headerOf(req, "authorization");
+  const apiKey = headerOf(req, "x-api-key");
+  return authorization === undefined && apiKey === undefined ? NO_IDENTITY : identify({ authorization, apiKey });
 }
 
 function sendJson(res: ServerResponse, httpStatus: number, body: unknown) {

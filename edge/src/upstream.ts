@@ -1,8 +1,13 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { GrpcChannel, type CallOptions } from "@inv/platform";
 
-/** Headers the edge passes on to the services: identity and tracing, nothing else. */
-const FORWARDED_HEADERS = ["authorization", "x-api-key"] as const;
+/**
+ * Headers the edge passes on to the services: the caller's credentials, and who the client is.
+ * The edge's request handler writes x-client-ip and x-client-user-agent itself (over whatever the
+ * client sent): the address it saw (see clientAddress) and the user agent, trimmed. The user
+ * agent travels as x-client-user-agent because grpc-js replaces a call's user-agent with its own.
+ */
+const FORWARDED_HEADERS = ["authorization", "x-api-key", "x-client-ip", "x-client-user-agent"] as const;
 
 /** Request headers by lower-case name: a fetch Headers (Connect) or a thin view of node's (REST). */
 export interface HeaderSource {
@@ -25,12 +30,22 @@ export interface ForwardContext {
 export class Upstreams {
   private readonly channels = new Map<string, GrpcChannel>();
 
-  /** targets: service type name (e.g. "warehouse.v1.WarehouseService") → "dns:///host:port". */
-  constructor(services: readonly DescService[], targets: (service: DescService) => string, deadlineMs: number) {
+  /**
+   * targets: service → "dns:///host:port"; every call carries the edge's service identity for the
+   * process serving the service (`processOf`), which lets the service trust the client address
+   * the edge forwards, and never lends the edge any rights of its own.
+   */
+  constructor(
+    services: readonly DescService[],
+    targets: (service: DescService) => string,
+    deadlineMs: number,
+    identity: { token: (service: DescService) => string },
+  ) {
     const byTarget = new Map<string, DescService[]>();
     for (const s of services) byTarget.set(targets(s), [...(byTarget.get(targets(s)) ?? []), s]);
     for (const [target, group] of byTarget) {
-      const channel = new GrpcChannel(target, { deadlineMs, services: group });
+      const first = group[0]!;
+      const channel = new GrpcChannel(target, { deadlineMs, services: group, metadata: () => ({ "x-service-token": identity.token(first) }) });
       for (const s of group) this.channels.set(s.typeName, channel);
     }
   }

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { startEdge, type RunningEdge } from "@inv/edge";
+import { DEFAULT_RATE_LIMITS, startEdge, type RunningEdge } from "@inv/edge";
 import { startService, type Logger, type RunningService } from "@inv/platform";
 import type { ProcessName } from "@inv/service-catalog";
 import { processOf, publicServices, serviceProcesses } from "@inv/service-catalog/descriptors";
@@ -66,6 +66,10 @@ export async function startCluster(settings: ClusterSettings): Promise<RunningCl
       host: settings.host,
       services: publicServices,
       targetOf: (service) => `dns:///${addressOf.get(processOf(service).name)}`,
+      processOf: (service) => processOf(service).name,
+      processNames: serviceProcesses.map((p) => p.name),
+      serviceSecret,
+      rateLimits: { ...DEFAULT_RATE_LIMITS, redisUrl: settings.redisUrl, keyPrefix: `${settings.cachePrefix ?? ""}edge:rl` },
       log: settings.log.child({ service: "edge" }),
       corsOrigins: ["*"],
       upstreamDeadlineMs: 10_000,

@@ -6,11 +6,13 @@ import { fileURLToPath } from "node:url";
 import { BadRequest_FieldViolationSchema } from "@inv/gen/google/rpc/error_details_pb";
 import { FieldBehaviorSchema } from "@inv/gen/google/api/field_behavior_pb";
 import { WarehouseSchema, WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
+import { publicServices } from "@inv/service-catalog/descriptors";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ItemService } from "../transcode/item-service.fixture.js";
 import { errorBodySchema } from "../http-errors.js";
 import { httpBindings } from "../transcode/routes.js";
 import { openApiPath } from "./paths.js";
+import { requiredPermission } from "./security.js";
 import type { Response } from "./responses.js";
 import { buildOpenApi, commentsFromDescriptorSet, type CommentSource, type OpenApiDocument, type Operation } from "./openapi.js";
 
@@ -186,11 +188,12 @@ describe("buildOpenApi", () => {
     expect(doc.tags).toContainEqual({ name: "WarehouseService", description: expect.stringContaining("owns the physical places stock lives in") });
     const get = doc.paths["/v1/warehouses/{id}"]!.get!;
     expect(get.summary).toBe("Returns one warehouse by id; deleted warehouses are returned too (with delete_time set).");
-    expect(get.description).toBeUndefined(); // a one-sentence comment is only the summary
+    expect(get.description).toBe("Needs the `warehouse.read` permission (or `warehouse.*` or `*`)."); // a one-sentence comment is only the summary
     expect(get.parameters![0]!.description).toBe("The warehouse id.");
     const createLocation = doc.paths["/v1/warehouses/{warehouse_id}/locations"]!.post!;
     expect(createLocation.summary).toBe("Creates a location inside a warehouse, at the top level or under a parent location.");
     expect(createLocation.description).toMatch(/\nThe warehouse, the parent and the type must exist and not be deleted\./);
+    expect(createLocation.description).toMatch(/\n\nNeeds the `warehouse.write` permission \(or `warehouse.\*` or `\*`\)\.$/);
     const warehouse = doc.components.schemas["warehouse.v1.Warehouse"]!;
     expect(warehouse.description).toBe("A physical site that holds stock.");
     expect(warehouse.properties!["code"]!.description).toBe(
@@ -203,8 +206,65 @@ describe("buildOpenApi", () => {
     const bare = buildOpenApi([WarehouseService], info);
     expect(bare.tags).toEqual([{ name: "WarehouseService" }]);
     expect(bare.paths["/v1/warehouses/{id}"]!.get!.summary).toBe("Get warehouse"); // from the method name
-    expect(bare.paths["/v1/warehouses/{id}"]!.get!.description).toBeUndefined();
+    expect(bare.paths["/v1/warehouses/{id}"]!.get!.description).toBe("Needs the `warehouse.read` permission (or `warehouse.*` or `*`).");
     expect(bare.components.schemas["warehouse.v1.Warehouse"]!.description).toBeUndefined();
+  });
+});
+
+describe("access in the document", () => {
+  const all = buildOpenApi(publicServices, info);
+  const either = [{ bearerAuth: [] }, { apiKeyAuth: [] }];
+  const bound = publicServices.flatMap((service) =>
+    service.methods.flatMap((method) =>
+      httpBindings(method).map((rule) => ({ method, op: all.paths[openApiPath(rule.template)]![rule.httpMethod.toLowerCase() as "get"]! })),
+    ),
+  );
+
+  it("declares a bearer token (JWT) and an API key in x-api-key", () => {
+    expect(all.components.securitySchemes).toEqual({
+      bearerAuth: expect.objectContaining({ type: "http", scheme: "bearer", bearerFormat: "JWT" }),
+      apiKeyAuth: expect.objectContaining({ type: "apiKey", in: "header", name: "x-api-key" }),
+    });
+  });
+
+  it("gives every operation the security, x-required-permission, description and 401/403/429 its permission calls for", () => {
+    expect(bound.length).toBeGreaterThan(50);
+    const kinds = new Set<string>();
+    for (const { method, op } of bound) {
+      const permission = requiredPermission(method);
+      const where = `${op.operationId} (${permission})`;
+      expect(permission, where).toBeDefined(); // every public RPC declares one
+      expect(op["x-required-permission"], where).toBe(permission);
+      expect(op.security, where).toEqual(permission === "public" ? [] : either);
+      expect(op.responses["401"], where).toEqual({ $ref: "#/components/responses/Unauthenticated" });
+      expect(op.responses["429"], where).toEqual({ $ref: "#/components/responses/TooManyRequests" });
+      const needsOne = permission !== "public" && permission !== "authenticated";
+      expect(op.responses["403"] !== undefined, where).toBe(needsOne);
+      if (needsOne) expect(op.description, where).toContain(`Needs the \`${permission}\` permission`);
+      kinds.add(needsOne ? "permission" : permission!);
+    }
+    expect([...kinds].sort()).toEqual(["authenticated", "permission", "public"]);
+    const login = all.paths["/v1/auth:login"]!.post!;
+    expect(login).toMatchObject({ security: [], "x-required-permission": "public" });
+    expect(login.description).toBe("Public: no credentials needed."); // no comment source here
+  });
+
+  it("refuses RPCs that declare no permission, and says so", () => {
+    const op = doc.paths["/v1/warehouses/{warehouse_id}/items"]!.get!; // the test fixture declares none
+    expect(op.security).toEqual(either);
+    expect(op["x-required-permission"]).toBeUndefined();
+    expect(op.description).toMatch(/every call is refused \(default deny\)/);
+    expect(op.responses["403"]).toBeDefined();
+  });
+
+  it("documents Retry-After and RateLimit-* on 429, and the Bearer challenge on 401", () => {
+    expect(Object.keys(all.components.responses["TooManyRequests"]!.headers!)).toEqual([
+      "Retry-After",
+      "RateLimit-Limit",
+      "RateLimit-Remaining",
+      "RateLimit-Reset",
+    ]);
+    expect(Object.keys(all.components.responses["Unauthenticated"]!.headers!)).toEqual(["WWW-Authenticate"]);
   });
 });
 

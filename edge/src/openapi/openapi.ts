@@ -5,6 +5,7 @@ import { noComments, type CommentSource } from "./comments.js";
 import { openApiPath, parameterName, variablePattern } from "./paths.js";
 import { ERROR_SCHEMA_NAME, errorResponseComponents, errorResponses, type Response, type ResponseOrRef } from "./responses.js";
 import { isRequired, SchemaBuilder, type SchemaObject } from "./schemas.js";
+import { accessOf, requiredPermission, securitySchemes, type SecurityRequirement } from "./security.js";
 
 export { commentsFromDescriptorSet, qualifiedName, type CommentSource } from "./comments.js";
 export type { SchemaObject } from "./schemas.js";
@@ -36,6 +37,10 @@ export interface Operation {
   parameters?: Parameter[];
   requestBody?: { required: boolean; description?: string; content: Record<string, MediaType> };
   responses: Record<string, ResponseOrRef>;
+  /** Either credential ([bearerAuth], [apiKeyAuth]), or [] for public operations. */
+  security: SecurityRequirement[];
+  /** The RPC's (user.v1.required_permission), absent when it declares none. */
+  "x-required-permission"?: string;
 }
 
 export interface OpenApiDocument {
@@ -44,7 +49,7 @@ export interface OpenApiDocument {
   servers: { url: string; description: string }[];
   tags: { name: string; description?: string }[];
   paths: Record<string, Partial<Record<"get" | "put" | "post" | "delete" | "patch", Operation>>>;
-  components: { schemas: Record<string, SchemaObject>; responses: Record<string, Response> };
+  components: { schemas: Record<string, SchemaObject>; responses: Record<string, Response>; securitySchemes: typeof securitySchemes };
 }
 
 const openApiMethods = new Set(["get", "put", "post", "delete", "patch"]);
@@ -79,15 +84,20 @@ class DocumentBuilder {
     const summary = comment === undefined ? inWords(method.name) : firstSentence(comment);
     const parameters = [...this.pathParameters(method, rule), ...this.queryParameters(method, rule)];
     const body = this.requestBody(method, rule);
+    const permission = requiredPermission(method);
+    const access = accessOf(permission);
     const operation: Operation = {
       operationId: this.operationId(service, method, rule),
       tags: [service.name],
       summary,
-      ...(comment !== undefined && comment !== summary && { description: comment }),
+      // A one-sentence comment is the summary; the description adds who may call.
+      description: comment !== undefined && comment !== summary ? `${comment}\n\n${access.sentence}` : access.sentence,
       ...(method.deprecated && { deprecated: true }),
       ...(parameters.length > 0 && { parameters }),
       ...(body !== undefined && { requestBody: { required: true, content: { "application/json": { schema: body } } } }),
-      responses: { ...this.responses(method, rule), ...errorResponses(verb) },
+      responses: { ...this.responses(method, rule), ...errorResponses({ httpMethod: verb, permission }) },
+      security: access.security,
+      ...(permission !== undefined && { "x-required-permission": permission }),
     };
     item[key] = operation;
   }
@@ -192,7 +202,8 @@ export function buildOpenApi(services: readonly DescService[], info: ApiInfo, co
   const schemas = { ...doc.schemas.components, [ERROR_SCHEMA_NAME]: errorBodySchema };
   // Relative, so the document is right wherever the edge is reached (it serves the document too).
   const servers = [{ url: "/", description: "The edge this document was fetched from" }];
-  return { openapi: "3.1.0", info: { ...info }, servers, tags, paths: doc.paths, components: { schemas, responses: errorResponseComponents() } };
+  const components = { schemas, responses: errorResponseComponents(), securitySchemes };
+  return { openapi: "3.1.0", info: { ...info }, servers, tags, paths: doc.paths, components };
 }
 
 /** An Update method in the AIP style: its request carries a google.protobuf.FieldMask. */

@@ -1,8 +1,14 @@
 import { MAX_BODY_BYTES } from "../rest.js";
 import type { SchemaObject } from "./schemas.js";
 
+export interface Header {
+  description: string;
+  schema: SchemaObject;
+}
+
 export interface Response {
   description: string;
+  headers?: Record<string, Header>;
   content?: Record<string, { schema: SchemaObject }>;
 }
 
@@ -11,13 +17,31 @@ export type ResponseOrRef = Response | { $ref: string };
 /** The component schema every error response has: the edge's one error body (errorBodySchema). */
 export const ERROR_SCHEMA_NAME = "Error";
 
+/** What decides which errors an operation can answer. */
+export interface OperationTraits {
+  /** Lower-case HTTP method. */
+  readonly httpMethod: string;
+  /** The RPC's (user.v1.required_permission): "public", "authenticated", a permission, or undefined (refused to all). */
+  readonly permission: string | undefined;
+}
+
 interface ErrorStatus {
   /** The name of the reusable response in components.responses. */
   readonly name: string;
   readonly description: string;
-  /** Whether an operation with this HTTP method can get it (all when omitted). */
-  readonly applies?: (httpMethod: string) => boolean;
+  readonly headers?: Record<string, Header>;
+  /** Whether an operation can get it (all when omitted). */
+  readonly applies?: (op: OperationTraits) => boolean;
 }
+
+const integerHeader = (description: string): Header => ({ description, schema: { type: "integer", minimum: 0 } });
+
+/** RateLimit-* (IETF draft "RateLimit header fields for HTTP"), sent with a 429 and with answers to calls with a user or key. */
+const rateLimitHeaders: Record<string, Header> = {
+  "RateLimit-Limit": integerHeader("Requests the bucket that refused the call holds per window."),
+  "RateLimit-Remaining": integerHeader("Requests left in that bucket: 0."),
+  "RateLimit-Reset": integerHeader("Seconds until that bucket refills."),
+};
 
 /**
  * Every error status the edge sends for an operation, from the gRPC code of the failure (see
@@ -30,17 +54,32 @@ const ERROR_STATUSES: Record<string, ErrorStatus> = {
     description:
       "The request is invalid or breaks a rule (INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE): `details` names the first field at fault, `violations` every one.",
   },
-  "401": { name: "Unauthenticated", description: "The request carries no valid credentials (UNAUTHENTICATED)." },
-  "403": { name: "PermissionDenied", description: "The caller lacks the permission this operation needs (PERMISSION_DENIED)." },
+  "401": {
+    name: "Unauthenticated",
+    description:
+      "The credentials are missing, malformed, expired or revoked, or (signing in) wrong (UNAUTHENTICATED). Send an access token (`Authorization: Bearer <jwt>`) or an API key (`X-Api-Key`).",
+    headers: { "WWW-Authenticate": { description: "`Bearer`: the scheme to authenticate with.", schema: { type: "string" } } },
+  },
+  "403": {
+    name: "PermissionDenied",
+    description: "The caller is signed in but lacks the permission this operation needs (PERMISSION_DENIED).",
+    // Public operations check nothing; "authenticated" ones need no particular permission.
+    applies: (op) => op.permission !== "public" && op.permission !== "authenticated",
+  },
   "404": { name: "NotFound", description: "The resource does not exist (NOT_FOUND)." },
   "409": {
     name: "Conflict",
     description: "The request conflicts with the current state: it already exists (ALREADY_EXISTS), or a concurrent change won (ABORTED: re-read and retry).",
-    applies: (method) => method !== "get",
+    applies: (op) => op.httpMethod !== "get",
   },
   "413": { name: "PayloadTooLarge", description: `The request body is larger than ${MAX_BODY_BYTES} bytes.` },
   "415": { name: "UnsupportedMediaType", description: "A request body was sent that is not declared as JSON in UTF-8 (content-type)." },
-  "429": { name: "TooManyRequests", description: "Too many requests (RESOURCE_EXHAUSTED); retry later." },
+  "429": {
+    name: "TooManyRequests",
+    description:
+      "Too many requests (RESOURCE_EXHAUSTED): the edge's rate limit per client address, user or API key, or a service's own throttle (failed sign-ins). Retry after `Retry-After` seconds.",
+    headers: { "Retry-After": integerHeader("Seconds to wait before retrying."), ...rateLimitHeaders },
+  },
   "500": { name: "InternalError", description: "An unexpected error; `request_id` identifies it in the logs." },
   "501": { name: "NotImplemented", description: "The operation is not implemented yet (UNIMPLEMENTED)." },
   "503": { name: "Unavailable", description: "The service behind the edge cannot be reached (UNAVAILABLE); retry with backoff." },
@@ -51,11 +90,13 @@ const errorContent = { "application/json": { schema: { $ref: `#/components/schem
 
 /** The reusable error responses, for components.responses. */
 export function errorResponseComponents(): Record<string, Response> {
-  return Object.fromEntries(Object.values(ERROR_STATUSES).map((s) => [s.name, { description: s.description, content: errorContent }]));
+  return Object.fromEntries(
+    Object.values(ERROR_STATUSES).map((s) => [s.name, { description: s.description, ...(s.headers && { headers: s.headers }), content: errorContent }]),
+  );
 }
 
-/** The error responses of an operation with this (lower-case) HTTP method, by status. */
-export function errorResponses(httpMethod: string): Record<string, ResponseOrRef> {
-  const applicable = Object.entries(ERROR_STATUSES).filter(([, s]) => s.applies?.(httpMethod) ?? true);
+/** The error responses an operation can answer, by status. */
+export function errorResponses(op: OperationTraits): Record<string, ResponseOrRef> {
+  const applicable = Object.entries(ERROR_STATUSES).filter(([, s]) => s.applies?.(op) ?? true);
   return Object.fromEntries(applicable.map(([status, s]) => [status, { $ref: `#/components/responses/${s.name}` }]));
 }

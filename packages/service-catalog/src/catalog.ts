@@ -54,7 +54,7 @@ const declared = [
   {
     name: "user",
     grpcPort: 50054,
-    databaseSchema: null,
+    databaseSchema: "user",
     services: [
       { typeName: "user.v1.UserService", visibility: "public" },
       { typeName: "user.v1.TokenService", visibility: "internal" },

@@ -65,6 +65,11 @@ export class AccessTokenVerifier {
     this.verified = new VerifiedCache(opts.maxEntries ?? 10_000);
   }
 
+  /** The claims of a token verified before and not expired yet, without waiting: a hot path's shortcut. */
+  known(token: string): AccessClaims | undefined {
+    return this.verified.get(token);
+  }
+
   /** The token's claims, or undefined when it is not a valid access token now. */
   async verify(token: string): Promise<AccessClaims | undefined> {
     const hit = this.verified.get(token);

@@ -43,4 +43,30 @@ describe("loadPlatformSettings", () => {
     const config = stackConfig("dev", { [`${project}:image`]: image, [`${project}:environment`]: "staging" });
     expect(() => settingsOf(config)).toThrow(/inventory-platform:environment/);
   });
+
+  test("defaults the first admin to admin@<service domain> and one signing key", () => {
+    const dev = settingsOf(stackConfig("dev", { [`${project}:image`]: image }));
+    expect(dev.admin).toEqual({ username: "admin", email: "admin@inventory.internal" });
+    expect(dev.signingKeys).toEqual(["initial"]);
+  });
+
+  test("reads the first admin and the signing keys from the stack", () => {
+    const config = stackConfig("prod", {
+      [`${project}:image`]: image,
+      [`${project}:adminUsername`]: "ops",
+      [`${project}:adminEmail`]: "ops@example.com",
+      [`${project}:signingKeys`]: '["second","initial"]',
+    });
+    expect(settingsOf(config)).toMatchObject({ admin: { username: "ops", email: "ops@example.com" }, signingKeys: ["second", "initial"] });
+  });
+
+  test("rejects an admin username the user service would refuse", () => {
+    const config = stackConfig("dev", { [`${project}:image`]: image, [`${project}:adminUsername`]: "Root User" });
+    expect(() => settingsOf(config)).toThrow(/inventory-platform:adminUsername/);
+  });
+
+  test.each(["[]", '["initial","initial"]', '["Has Space"]', '"initial"'])("rejects signingKeys %s", (keys) => {
+    const config = stackConfig("dev", { [`${project}:image`]: image, [`${project}:signingKeys`]: keys });
+    expect(() => settingsOf(config)).toThrow(/inventory-platform:signingKeys/);
+  });
 });

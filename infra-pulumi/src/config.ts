@@ -25,7 +25,16 @@ export interface PlatformSettings {
   readonly natGatewayPerZone: boolean;
   /** ACM certificate for HTTPS on the load balancer; without it the edge is served on port 80 only. */
   readonly certificateArn: string | undefined;
+  /** The first admin, created by the user service at its first start; the password is generated. */
+  readonly admin: { readonly username: string; readonly email: string };
+  /** Names of the generated access-token signing keys, in AUTH_SIGNING_KEYS order: the first signs. */
+  readonly signingKeys: readonly string[];
 }
+
+/** The user service's rule for usernames (services/user/src/domain/rules.ts), checked before anything exists. */
+const username = /^[a-z0-9._-]{3,64}$/;
+const signingKeyName = /^[a-z0-9][a-z0-9-]{0,31}$/;
+export const defaultSigningKeys = ["initial"];
 
 export function loadPlatformSettings(config = new pulumi.Config()): PlatformSettings {
   const environment = config.require<Environment>("environment", { allowedValues: ["dev", "prod"] });
@@ -34,12 +43,24 @@ export function loadPlatformSettings(config = new pulumi.Config()): PlatformSett
   if (maxTasks < minTasks) {
     throw new Error(`inventory-platform:maxTasks (${maxTasks}) must be at least inventory-platform:minTasks (${minTasks})`);
   }
+  const serviceDomain = config.get("serviceDomain") ?? "inventory.internal";
+  const adminUsername = config.get("adminUsername", { pattern: username }) ?? "admin";
+  const signingKeys = config.getObject<string[]>("signingKeys") ?? defaultSigningKeys;
+  if (
+    !Array.isArray(signingKeys) ||
+    signingKeys.length === 0 ||
+    signingKeys.length > 5 ||
+    signingKeys.some((k) => typeof k !== "string" || !signingKeyName.test(k)) ||
+    new Set(signingKeys).size !== signingKeys.length
+  ) {
+    throw new Error(`inventory-platform:signingKeys must list 1 to 5 distinct key names of a-z, 0-9 and "-" (got ${JSON.stringify(signingKeys)})`);
+  }
   return {
     environment,
     image: config.require("image"),
     logLevel: config.get("logLevel", { allowedValues: ["fatal", "error", "warn", "info", "debug", "trace"] }) ?? "info",
     logRetentionDays: config.getNumber("logRetentionDays", { min: 1 }) ?? 30,
-    serviceDomain: config.get("serviceDomain") ?? "inventory.internal",
+    serviceDomain,
     tasks: {
       min: minTasks,
       max: maxTasks,
@@ -57,5 +78,7 @@ export function loadPlatformSettings(config = new pulumi.Config()): PlatformSett
     },
     natGatewayPerZone: config.getBoolean("natGatewayPerZone") ?? environment === "prod",
     certificateArn: config.get("certificateArn"),
+    admin: { username: adminUsername, email: config.get("adminEmail", { pattern: /^[^\s@]+@[^\s@]+$/ }) ?? `${adminUsername}@${serviceDomain}` },
+    signingKeys,
   };
 }

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { storeSecret, type StoredSecret } from "./secrets.js";
 import { postgresPort, redisPort } from "./security.js";
 
 export interface DataStoresArgs {
@@ -21,8 +22,8 @@ const databaseUser = "inventory";
  * tasks only as Secrets Manager secrets holding the full `DATABASE_URL` and `REDIS_URL`.
  */
 export class DataStores extends pulumi.ComponentResource {
-  readonly databaseUrlSecretArn: pulumi.Output<string>;
-  readonly redisUrlSecretArn: pulumi.Output<string>;
+  readonly databaseUrlSecret: StoredSecret;
+  readonly redisUrlSecret: StoredSecret;
   readonly databaseAddress: pulumi.Output<string>;
 
   constructor(name: string, args: DataStoresArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -92,28 +93,13 @@ export class DataStores extends pulumi.ComponentResource {
     // RDS for Postgres 15+ forces TLS; postgres.js verifies nothing with `require`, which still encrypts.
     const databaseUrl = pulumi.interpolate`postgres://${databaseUser}:${databasePassword.result}@${database.address}:${database.port}/${databaseName}?sslmode=require`;
     const redisUrl = pulumi.interpolate`rediss://:${cacheAuthToken.result}@${cache.primaryEndpointAddress}:${redisPort}`;
-    this.databaseUrlSecretArn = this.storeSecret(`${name}-database-url`, "DATABASE_URL of the services", databaseUrl, args.keepData);
-    this.redisUrlSecretArn = this.storeSecret(`${name}-redis-url`, "REDIS_URL of the services and the edge", redisUrl, args.keepData);
+    this.databaseUrlSecret = storeSecret(`${name}-database-url`, "DATABASE_URL of the services", databaseUrl, args.keepData, this);
+    this.redisUrlSecret = storeSecret(`${name}-redis-url`, "REDIS_URL of the services and the edge", redisUrl, args.keepData, this);
 
     this.registerOutputs({
-      databaseUrlSecretArn: this.databaseUrlSecretArn,
-      redisUrlSecretArn: this.redisUrlSecretArn,
+      databaseUrlSecretArn: this.databaseUrlSecret.arn,
+      redisUrlSecretArn: this.redisUrlSecret.arn,
       databaseAddress: this.databaseAddress,
     });
-  }
-
-  private storeSecret(name: string, description: string, value: pulumi.Output<string>, keepData: boolean): pulumi.Output<string> {
-    const secret = new aws.secretsmanager.Secret(
-      name,
-      {
-        description,
-        // Without a recovery window a destroyed dev stack can be created again at once under the same name.
-        recoveryWindowInDays: keepData ? 30 : 0,
-      },
-      { parent: this },
-    );
-    const version = new aws.secretsmanager.SecretVersion(name, { secretId: secret.id, secretString: pulumi.secret(value) }, { parent: this });
-    // The version's ARN is the secret's, but taking it from the version makes tasks wait until a value exists.
-    return version.arn;
   }
 }

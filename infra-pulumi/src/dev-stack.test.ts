@@ -2,9 +2,12 @@ import { edge, processes } from "@inv/service-catalog";
 import { beforeAll, describe, expect, test } from "vitest";
 import { acceptsTags } from "./testing/aws-schema.js";
 import { containersOf, ecsService, processOn } from "./testing/ecs.js";
-import { runProgram, testImage, type MockCloud } from "./testing/mock-cloud.js";
+import { runProgram, secretValue, secretVersionId, testImage, type MockCloud } from "./testing/mock-cloud.js";
 
 const services = processes.map((p) => ({ name: p.name, port: p.grpcPort }));
+const secretVersion = "aws:secretsmanager/secretVersion:SecretVersion";
+/** Variables whose values are credentials: never plain environment. */
+const credentials = ["DATABASE_URL", "REDIS_URL", "SERVICE_SECRET", "ADMIN_PASSWORD", "AUTH_SIGNING_KEYS"];
 
 describe("the dev stack", () => {
   let cloud: MockCloud;
@@ -96,37 +99,85 @@ describe("the dev stack", () => {
     }
   });
 
-  test("hands DATABASE_URL and REDIS_URL to the tasks only as Secrets Manager secrets", () => {
-    const secretArns = cloud.ofType("aws:secretsmanager/secretVersion:SecretVersion").map((v) => v.arn);
-    for (const { name } of services) {
-      const { container } = processOn(cloud, name);
-      expect(container.secrets.map((s) => s.name).sort()).toEqual(["DATABASE_URL", "REDIS_URL"]);
-      for (const secret of container.secrets) expect(secretArns).toContain(secret.valueFrom);
+  /** The name of the Secrets Manager secret an ECS `valueFrom` reads, checking it is pinned to the secret's one version. */
+  const secretNamed = (valueFrom: string): string => {
+    const version = cloud.ofType(secretVersion).find((v) => valueFrom === `${v.arn}:::${secretVersionId(v.name)}`);
+    if (!version) throw new Error(`${valueFrom} is not a version of a secret of the stack`);
+    expect(cloud.referredTo(version.inputs["secretId"]).name).toBe(version.name);
+    return version.name;
+  };
+  const secretsOf = (name: string) => Object.fromEntries(processOn(cloud, name).container.secrets.map((s) => [s.name, secretNamed(s.valueFrom)]));
+
+  test.each(services)("hands $name its credentials only as Secrets Manager secrets, pinned to their versions", ({ name }) => {
+    expect(secretsOf(name)).toEqual({
+      DATABASE_URL: "inventory-dev-database-url",
+      REDIS_URL: "inventory-dev-redis-url",
+      SERVICE_SECRET: "inventory-dev-service-secret",
+      // The first admin's password and the token signing keys: the user service's alone.
+      ...(name === "user" ? { ADMIN_PASSWORD: "inventory-dev-admin-password", AUTH_SIGNING_KEYS: "inventory-dev-auth-signing-keys" } : {}),
+    });
+  });
+
+  test("hands the edge REDIS_URL and SERVICE_SECRET only as Secrets Manager secrets", () => {
+    expect(secretsOf("edge")).toEqual({ REDIS_URL: "inventory-dev-redis-url", SERVICE_SECRET: "inventory-dev-service-secret" });
+  });
+
+  test.each(services)("points $name at the user service through Cloud Map (USER_GRPC_TARGET)", ({ name }) => {
+    expect(processOn(cloud, name).environment["USER_GRPC_TARGET"]).toBe("dns:///user.inventory.internal:50054");
+  });
+
+  test("tells only the user service who the first admin is, with defaults from the stack", () => {
+    expect(processOn(cloud, "user").environment).toMatchObject({ ADMIN_USERNAME: "admin", ADMIN_EMAIL: "admin@inventory.internal" });
+    for (const name of [edge.name, ...services.map((s) => s.name).filter((n) => n !== "user")]) {
+      const own = [...Object.keys(processOn(cloud, name).environment), ...processOn(cloud, name).container.secrets.map((s) => s.name)];
+      expect(
+        own.filter((v) => /^(ADMIN_|AUTH_)/.test(v)),
+        name,
+      ).toEqual([]);
     }
-    expect(processOn(cloud, "edge").container.secrets.map((s) => s.name)).toEqual(["REDIS_URL"]);
+  });
+
+  test("tells the edge that the load balancer is the one proxy in front of it", () => {
+    expect(processOn(cloud, "edge").environment["TRUST_PROXY_HOPS"]).toBe("1");
   });
 
   test("puts no plain-text credential in any task definition", () => {
     const generated = cloud.generatedSecrets();
-    expect(generated).toHaveLength(2);
+    // Four passwords (database, cache, service secret, admin) and the signing key's seed in three encodings.
+    expect(generated).toHaveLength(7);
+    const signingKeys = JSON.parse(secretValue(cloud.named(secretVersion, "inventory-dev-auth-signing-keys").inputs["secretString"])) as { d: string }[];
     for (const taskDefinition of cloud.ofType("aws:ecs/taskDefinition:TaskDefinition")) {
       const [container] = containersOf(taskDefinition);
       const names = container?.environment.map((e) => e.name) ?? [];
-      expect(names).not.toContain("DATABASE_URL");
-      expect(names).not.toContain("REDIS_URL");
+      for (const name of credentials) expect(names).not.toContain(name);
       const text = taskDefinition.inputs["containerDefinitions"] as string;
       expect(text).not.toMatch(/postgres(ql)?:\/\/|rediss?:\/\//);
-      for (const secret of generated) expect(text).not.toContain(secret);
+      for (const secret of [...generated, ...signingKeys.map((k) => k.d)]) expect(text).not.toContain(secret);
     }
   });
 
-  test("lets each task's execution role read only its own secrets and logs", () => {
-    const { taskDefinition, container } = processOn(cloud, "edge");
+  test("wraps every stored value as a Pulumi secret", () => {
+    const versions = cloud.ofType(secretVersion);
+    expect(versions.map((v) => v.name).sort()).toEqual(
+      ["admin-password", "auth-signing-keys", "database-url", "redis-url", "service-secret"].map((n) => `inventory-dev-${n}`),
+    );
+    for (const version of versions) secretValue(version.inputs["secretString"]);
+  });
+
+  test.each([...services.map((s) => s.name), edge.name])("lets the execution role of %s read only its own secrets and logs", (name) => {
+    const { taskDefinition, container } = processOn(cloud, name);
     const role = cloud.referredTo(taskDefinition.inputs["executionRoleArn"]);
-    const [policy] = cloud.ofType("aws:iam/rolePolicy:RolePolicy").filter((p) => p.inputs["role"] === role.id);
+    const [policy, ...more] = cloud.ofType("aws:iam/rolePolicy:RolePolicy").filter((p) => p.inputs["role"] === role.id);
+    expect(more).toEqual([]);
     const statements = JSON.parse(policy?.inputs["policy"] as string).Statement as { Action: string[]; Resource: unknown }[];
     const secretsStatement = statements.find((s) => s.Action.includes("secretsmanager:GetSecretValue"));
-    expect(secretsStatement?.Resource).toEqual(container.secrets.map((s) => s.valueFrom));
+    const arnOf = (secret: string) => cloud.named(secretVersion, secret).arn;
+    expect(secretsStatement?.Resource).toEqual(container.secrets.map((s) => arnOf(secretNamed(s.valueFrom))));
+    const readable = secretsStatement?.Resource as string[];
+    for (const userOnly of ["inventory-dev-admin-password", "inventory-dev-auth-signing-keys"]) {
+      expect(readable.includes(arnOf(userOnly)), `${name} reads ${userOnly}`).toBe(name === "user");
+    }
+    expect(readable).toContain(arnOf("inventory-dev-service-secret"));
     expect(taskDefinition.inputs["taskRoleArn"]).toBeUndefined();
   });
 
@@ -160,5 +211,9 @@ describe("the dev stack", () => {
 
   test("exports the load balancer's URL", () => {
     expect(outputs["url"]).toBe("http://inventory-dev-edge.eu-central-1.elb.amazonaws.test");
+  });
+
+  test("exports where the first admin's password is kept", () => {
+    expect(outputs["adminPasswordSecretArn"]).toBe(cloud.named(secretVersion, "inventory-dev-admin-password").arn);
   });
 });

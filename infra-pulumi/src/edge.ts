@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { FargateService } from "./fargate.js";
 import { edgeProcess, grpcTargets } from "./processes.js";
+import type { StoredSecret } from "./secrets.js";
 import type { ProcessPlacement } from "./service.js";
 
 export interface EdgeArgs extends ProcessPlacement {
@@ -9,12 +10,17 @@ export interface EdgeArgs extends ProcessPlacement {
   publicSubnetIds: pulumi.Input<string>[];
   loadBalancerSecurityGroupId: pulumi.Input<string>;
   securityGroupId: pulumi.Input<string>;
-  redisUrlSecretArn: pulumi.Input<string>;
+  redisUrlSecret: StoredSecret;
+  /** SERVICE_SECRET: the edge signs its service identity on every call it forwards. */
+  serviceSecret: StoredSecret;
   /** With a certificate the load balancer serves HTTPS on 443 and redirects 80 to it. */
   certificateArn: string | undefined;
   /** Production keeps its load balancer (and so its DNS name) against an accidental delete. */
   protectLoadBalancer: boolean;
 }
+
+/** Proxies between the internet and the edge that append to X-Forwarded-For: the ALB. */
+export const loadBalancerHops = 1;
 
 /**
  * The public way in: an internet-facing ALB forwarding to the edge tasks (REST, Connect, gRPC-Web on HTTP/1.1),
@@ -83,9 +89,11 @@ export class Edge extends pulumi.ComponentResource {
             HTTP_HOST: "0.0.0.0",
             HTTP_PORT: String(edgeProcess.httpPort),
             LOG_LEVEL: args.logLevel,
+            // The ALB appends the client's address to X-Forwarded-For: one hop, whose entry the edge trusts.
+            TRUST_PROXY_HOPS: String(loadBalancerHops),
             ...Object.fromEntries(grpcTargets(args.serviceDomain).map((t) => [t.name, t.value])),
           },
-          secrets: { REDIS_URL: args.redisUrlSecretArn },
+          secrets: { REDIS_URL: args.redisUrlSecret, SERVICE_SECRET: args.serviceSecret },
           healthCheck: ["CMD", ...edgeProcess.healthCheck],
         },
         loadBalancer: { targetGroupArn: targets.arn, listener },

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { StoredSecret } from "./secrets.js";
 
 /** Scale out when the tasks' average CPU passes this share; scale in below it. */
 export const targetCpuPercent = 70;
@@ -9,8 +10,8 @@ export interface ContainerSpec {
   readonly port: number;
   /** Plain settings only: anything secret goes in `secrets`. */
   readonly environment: Readonly<Record<string, string>>;
-  /** Variable name → ARN of the Secrets Manager secret holding its value, injected by ECS at start. */
-  readonly secrets: Readonly<Record<string, pulumi.Input<string>>>;
+  /** Variable name → the Secrets Manager secret holding its value, injected by ECS at start. */
+  readonly secrets: Readonly<Record<string, StoredSecret>>;
   /** Exec-form health check run inside the container (`["CMD", …]`). */
   readonly healthCheck: readonly string[];
 }
@@ -55,7 +56,11 @@ export class FargateService extends pulumi.ComponentResource {
       },
       child,
     );
-    const { role: executionRole, policy: executionPolicy } = this.executionRole(name, logGroup.arn, Object.values(spec.secrets));
+    const { role: executionRole, policy: executionPolicy } = this.executionRole(
+      name,
+      logGroup.arn,
+      Object.values(spec.secrets).map((s) => s.arn),
+    );
     const region = aws.getRegionOutput({}, child).region;
 
     const containerDefinitions = pulumi
@@ -67,7 +72,7 @@ export class FargateService extends pulumi.ComponentResource {
           essential: true,
           portMappings: [{ containerPort: spec.port, protocol: "tcp" }],
           environment: Object.entries(spec.environment).map(([key, value]) => ({ name: key, value })),
-          secrets: Object.entries(spec.secrets).map(([key, valueFrom]) => ({ name: key, valueFrom })),
+          secrets: Object.entries(spec.secrets).map(([key, secret]) => ({ name: key, valueFrom: secret.valueFrom })),
           healthCheck: { command: spec.healthCheck, interval: 15, timeout: 10, retries: 3, startPeriod: 60 },
           // SIGTERM drains in-flight calls; give that time before SIGKILL.
           stopTimeout: 30,

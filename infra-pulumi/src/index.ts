@@ -3,6 +3,7 @@ import { ComputeCluster } from "./cluster.js";
 import { loadPlatformSettings } from "./config.js";
 import { DataStores } from "./data.js";
 import { Edge } from "./edge.js";
+import { IdentitySecrets } from "./identity.js";
 import { Network } from "./network.js";
 import { serviceProcesses } from "./processes.js";
 import { SecurityGroups } from "./security.js";
@@ -22,6 +23,11 @@ const data = new DataStores(prefix, {
   cacheSecurityGroupId: firewall.cache.id,
   database: settings.database,
   cache: settings.cache,
+  keepData: prod,
+});
+const identity = new IdentitySecrets(prefix, {
+  adminUsername: settings.admin.username,
+  signingKeys: settings.signingKeys,
   keepData: prod,
 });
 const cluster = new ComputeCluster(prefix, { vpcId: network.vpcId, serviceDomain: settings.serviceDomain });
@@ -46,8 +52,17 @@ for (const process of serviceProcesses) {
     ...placement,
     process,
     securityGroupId: firewall.services[process.name].id,
-    databaseUrlSecretArn: data.databaseUrlSecretArn,
-    redisUrlSecretArn: data.redisUrlSecretArn,
+    databaseUrlSecret: data.databaseUrlSecret,
+    redisUrlSecret: data.redisUrlSecret,
+    serviceSecret: identity.serviceSecret,
+    // Only the user service learns the first admin's password and holds the token signing keys.
+    own:
+      process.name === "user"
+        ? {
+            environment: { ADMIN_USERNAME: settings.admin.username, ADMIN_EMAIL: settings.admin.email },
+            secrets: { ADMIN_PASSWORD: identity.adminPassword, AUTH_SIGNING_KEYS: identity.signingKeys },
+          }
+        : undefined,
   });
 }
 
@@ -57,7 +72,8 @@ const edge = new Edge(`${prefix}-edge`, {
   publicSubnetIds: network.publicSubnetIds,
   loadBalancerSecurityGroupId: firewall.loadBalancer.id,
   securityGroupId: firewall.edge.id,
-  redisUrlSecretArn: data.redisUrlSecretArn,
+  redisUrlSecret: data.redisUrlSecret,
+  serviceSecret: identity.serviceSecret,
   certificateArn: settings.certificateArn,
   protectLoadBalancer: prod,
 });
@@ -66,3 +82,5 @@ export const url = edge.url;
 export const clusterName = cluster.clusterName;
 export const serviceDomain = cluster.serviceDomain;
 export const databaseAddress = data.databaseAddress;
+/** The first admin's generated password: `aws secretsmanager get-secret-value --secret-id <this>`. */
+export const adminPasswordSecretArn = identity.adminPassword.arn;

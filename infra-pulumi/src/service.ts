@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { serviceCommand, serviceHealthCheck } from "@inv/service-catalog";
 import { FargateService } from "./fargate.js";
 import { grpcTarget, grpcTargets, type ServiceProcess } from "./processes.js";
+import type { StoredSecret } from "./secrets.js";
 
 /** What every process shares: where it runs and how it is sized. */
 export interface ProcessPlacement {
@@ -23,8 +24,12 @@ export interface ProcessPlacement {
 export interface GrpcServiceArgs extends ProcessPlacement {
   process: ServiceProcess;
   securityGroupId: pulumi.Input<string>;
-  databaseUrlSecretArn: pulumi.Input<string>;
-  redisUrlSecretArn: pulumi.Input<string>;
+  databaseUrlSecret: StoredSecret;
+  redisUrlSecret: StoredSecret;
+  /** SERVICE_SECRET: signs this process's service identity and checks its callers'. */
+  serviceSecret: StoredSecret;
+  /** What this process alone is told (the user service: its first admin and signing keys). */
+  own?: { environment?: Record<string, string>; secrets?: Record<string, StoredSecret> };
 }
 
 /**
@@ -52,10 +57,17 @@ export class GrpcService extends pulumi.ComponentResource {
             GRPC_HOST: "0.0.0.0",
             GRPC_PORT: String(process.grpcPort),
             LOG_LEVEL: args.logLevel,
-            // Services will call each other; they find their peers the way the edge does.
+            // Services call each other, and every one asks the user service (USER_GRPC_TARGET) who its
+            // callers are and ships its audit records there; they find their peers the way the edge does.
             ...Object.fromEntries(grpcTargets(args.serviceDomain).map((t) => [t.name, t.value])),
+            ...args.own?.environment,
           },
-          secrets: { DATABASE_URL: args.databaseUrlSecretArn, REDIS_URL: args.redisUrlSecretArn },
+          secrets: {
+            DATABASE_URL: args.databaseUrlSecret,
+            REDIS_URL: args.redisUrlSecret,
+            SERVICE_SECRET: args.serviceSecret,
+            ...args.own?.secrets,
+          },
           healthCheck: ["CMD", ...serviceHealthCheck(process)],
         },
       },

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
@@ -47,17 +48,48 @@ export class MockCloud {
 
   /** Values the mocks made up for generated secrets: none of them may appear in plain text anywhere else. */
   generatedSecrets(): string[] {
-    return this.ofType("random:index/randomPassword:RandomPassword").map((r) => generatedPassword(r.name));
+    return [
+      ...this.ofType("random:index/randomPassword:RandomPassword").map((r) => generatedPassword(r.name)),
+      ...this.ofType("random:index/randomBytes:RandomBytes").flatMap((r) => {
+        const bytes = generatedBytes(r.name, r.inputs["length"]);
+        return [bytes.toString("base64"), bytes.toString("base64url"), bytes.toString("hex")];
+      }),
+    ];
   }
 }
 
 const generatedPassword = (name: string) => `generated0${name.replace(/[^a-zA-Z0-9]/g, "0")}`;
+
+/** Distinct, repeatable bytes per resource name, as many as asked for. */
+export function generatedBytes(name: string, length: number): Buffer {
+  const blocks: Buffer[] = [];
+  for (let i = 0; blocks.length * 32 < length; i++) blocks.push(createHash("sha256").update(`${name}#${i}`).digest());
+  return Buffer.concat(blocks).subarray(0, length);
+}
+
+/** The version id the mocks give a Secrets Manager secret version. */
+export const secretVersionId = (name: string) => `version-${name}`;
+
+/** A value `pulumi.secret` wrapped, as it reaches the engine (encrypted in state, masked in output): its plain value. */
+export function secretValue(input: unknown): string {
+  const wrapped = input as { [key: string]: unknown; value?: unknown } | undefined;
+  if (wrapped?.["4dabf18193072939515e22adb298388d"] !== "1b47061264138c4ac30d75fd1eb44270" || typeof wrapped.value !== "string") {
+    throw new Error(`expected a secret string, got ${JSON.stringify(input)}`);
+  }
+  return wrapped.value;
+}
 
 /** The outputs AWS would compute that the program reads back. */
 function computedOutputs(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
   switch (type) {
     case "random:index/randomPassword:RandomPassword":
       return { result: generatedPassword(name) };
+    case "random:index/randomBytes:RandomBytes": {
+      const bytes = generatedBytes(name, inputs["length"]);
+      return { base64: bytes.toString("base64"), hex: bytes.toString("hex") };
+    }
+    case "aws:secretsmanager/secretVersion:SecretVersion":
+      return { versionId: secretVersionId(name) };
     case "aws:rds/instance:Instance":
       return { address: `${name}.rds.amazonaws.test`, port: inputs["port"] ?? 5432 };
     case "aws:elasticache/replicationGroup:ReplicationGroup":

@@ -13,6 +13,8 @@ export interface EnvironmentVariable {
    */
   readonly default: string | null | ((process: ProcessDeclaration) => string);
   readonly readBy: readonly Reader[];
+  /** Read by this one service process only (its own settings, e.g. the user service's first admin). */
+  readonly only?: ProcessName;
 }
 
 type Upper = Uppercase<ProcessName>;
@@ -85,12 +87,28 @@ const perProcess: readonly EnvironmentVariable[] = processes.flatMap((p): Enviro
   },
 ]);
 
-/** Every variable any process reads. */
-export const environment: readonly EnvironmentVariable[] = [...shared, ...perProcess];
+/** The user service's own settings (services/user/src/config.ts reads them). */
+const userService: readonly EnvironmentVariable[] = (
+  [
+    ["ADMIN_USERNAME", "the first administrator's username, created while no active user holds the admin role", "admin"],
+    ["ADMIN_PASSWORD", "the first administrator's password (unset: generated and printed once to stdout)", null],
+    ["ADMIN_EMAIL", "the first administrator's email", null],
+    ["ACCESS_TOKEN_MINUTES", "lifetime of an access token", "15"],
+    ["REFRESH_TOKEN_DAYS", "lifetime of a refresh token, and so of an idle session", "7"],
+    ["AUTH_SIGNING_KEYS", "JSON array of private Ed25519 JWKs; the first signs, all are published (unset: generated and kept in the user schema)", null],
+    ["SIGNING_KEY_ROTATION_DAYS", "age at which a generated signing key is replaced", "30"],
+    ["SIGNING_KEY_PUBLISH_MINUTES", "how long a new signing key is published before it signs", "10"],
+    ["PASSWORD_HASH_MEMORY_KIB", "argon2id memory cost of password hashes", "19456"],
+    ["PASSWORD_HASH_ITERATIONS", "argon2id time cost of password hashes", "2"],
+  ] as const
+).map(([name, meaning, fallback]) => ({ name, meaning, default: fallback, readBy: ["services"], only: "user" }));
 
-/** The variables one reader understands. */
-export function variablesReadBy(reader: Reader): readonly EnvironmentVariable[] {
-  return environment.filter((v) => v.readBy.includes(reader));
+/** Every variable any process reads. */
+export const environment: readonly EnvironmentVariable[] = [...shared, ...perProcess, ...userService];
+
+/** The variables one reader understands; with a process, only those that process reads. */
+export function variablesReadBy(reader: Reader, process?: ProcessName): readonly EnvironmentVariable[] {
+  return environment.filter((v) => v.readBy.includes(reader) && (v.only === undefined || v.only === process));
 }
 
 /** A variable's default as a given service process sees it (null: unset means off or embedded). */

@@ -56,6 +56,8 @@ export interface AccessTokenVerifierOptions {
 export class AccessTokenVerifier {
   private keys: JWTVerifyGetKey | undefined;
   private fetchedAt = 0;
+  /** When a fetch last failed: until refetchAfterMs later, callers are refused without another try. */
+  private failedAt = Number.NEGATIVE_INFINITY;
   private fetching: Promise<JWTVerifyGetKey> | undefined;
   private readonly verified: VerifiedCache<AccessClaims>;
   private readonly refetchAfterMs: number;
@@ -106,15 +108,28 @@ export class AccessTokenVerifier {
   }
 
   private async keySet(refresh: boolean): Promise<JWTVerifyGetKey> {
-    const stale = !this.keys || (refresh && Date.now() - this.fetchedAt >= this.refetchAfterMs);
+    const now = Date.now();
+    const stale = !this.keys || (refresh && now - this.fetchedAt >= this.refetchAfterMs);
     if (!stale) return this.keys!;
+    // The user service unreachable a moment ago: no new attempt per request, which would turn a
+    // flood of requests into a flood of calls to it.
+    if (now - this.failedAt < this.refetchAfterMs) {
+      if (this.keys) return this.keys;
+      throw new Error("the signing keys are not available yet");
+    }
     this.fetching ??= this.opts
       .jwks()
-      .then((jwks) => {
-        this.keys = createLocalJWKSet(jwks);
-        this.fetchedAt = Date.now();
-        return this.keys;
-      })
+      .then(
+        (jwks) => {
+          this.keys = createLocalJWKSet(jwks);
+          this.fetchedAt = Date.now();
+          return this.keys;
+        },
+        (err: unknown) => {
+          this.failedAt = Date.now();
+          throw err;
+        },
+      )
       .finally(() => {
         this.fetching = undefined;
       });

@@ -1,0 +1,27 @@
+import type { BUILT_IN_ROLES } from "@inv/platform";
+
+/**
+ * The permission sets of the built-in roles, as migration 0001_built_in_roles seeds them (a test
+ * compares the two). Every name is a permission some contract declares, or a wildcard of a
+ * declared domain. They cannot be changed through the API, so code may rely on them.
+ */
+export const BUILT_IN_ROLE_PERMISSIONS: Readonly<Record<(typeof BUILT_IN_ROLES)[number], readonly string[]>> = {
+  admin: ["*"],
+  manager: ["apikey.manage", "audit.read", "item.*", "report.read", "reservation.*", "stock.read", "stock.write", "unit.*", "user.read", "warehouse.*"],
+  clerk: ["item.read", "report.read", "reservation.manage", "reservation.read", "stock.read", "stock.write", "unit.read", "unit.write", "warehouse.read"],
+  viewer: ["item.read", "report.read", "reservation.read", "stock.read", "unit.read", "warehouse.read"],
+  service: [
+    "audit.write",
+    "item.read",
+    "reservation.manage",
+    "reservation.read",
+    "stock.hold",
+    "stock.read",
+    "storage.usage",
+    "token.introspect",
+    "warehouse.read",
+  ],
+};
+
+/** The role whose holders the bootstrap looks for, and gives the first user. */
+export const ADMIN_ROLE = "admin";

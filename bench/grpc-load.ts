@@ -1,7 +1,7 @@
 /**
  * A gRPC load process: CONCURRENCY calls of GetWarehouse in flight for SECONDS, then prints a
  * LoadResult as JSON. The gRPC counterpart of autocannon, for the protocols comparison.
- * Env: GRPC_TARGET, WAREHOUSE_ID, CONCURRENCY, SECONDS.
+ * Env: GRPC_TARGET, WAREHOUSE_ID, CONCURRENCY, SECONDS, AUTHORIZATION (sent as is).
  */
 import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
@@ -13,8 +13,12 @@ const env = (name: string) => process.env[name] ?? "";
 const def = methodDefinition(WarehouseService.method.getWarehouse);
 const client = new grpc.Client(env("GRPC_TARGET"), grpc.credentials.createInsecure());
 const request = create(GetWarehouseRequestSchema, { id: env("WAREHOUSE_ID") });
+const metadata = new grpc.Metadata();
+if (env("AUTHORIZATION")) metadata.set("authorization", env("AUTHORIZATION"));
 const call = () =>
-  new Promise<boolean>((resolve) => client.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, request, (err) => resolve(err === null)));
+  new Promise<boolean>((resolve) =>
+    client.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, request, metadata.clone(), (err) => resolve(err === null)),
+  );
 
 const latencies: number[] = [];
 let failures = 0;

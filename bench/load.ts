@@ -69,7 +69,8 @@ export const wrk: LoadTool = {
   async run(spec) {
     if (spec.method === "POST") throw new Error("the bench drives wrk with GET only");
     const threads = Math.min(2, spec.connections);
-    const out = await run("wrk", ["-t", String(threads), "-c", String(spec.connections), "-d", `${spec.seconds}s`, "--latency", spec.url]);
+    const headers = Object.entries(spec.headers ?? {}).flatMap(([name, value]) => ["-H", `${name}: ${value}`]);
+    const out = await run("wrk", ["-t", String(threads), "-c", String(spec.connections), "-d", `${spec.seconds}s`, "--latency", ...headers, spec.url]);
     const number = (pattern: RegExp) => Number(pattern.exec(out)?.[1] ?? 0);
     const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
     return {

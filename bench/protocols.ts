@@ -9,6 +9,8 @@ export interface ProtocolsSettings {
   /** host:port of the warehouse service. */
   warehouseTarget: string;
   id: string;
+  /** "Bearer <access token>", sent with every call. */
+  authorization: string;
   seconds: number;
   connections: number;
   warmup: (spec: LoadSpec) => Promise<void>;
@@ -16,13 +18,13 @@ export interface ProtocolsSettings {
 
 /** The same GetWarehouse straight over gRPC (the baseline), then over REST and Connect through the edge. */
 export async function protocolsTable(s: ProtocolsSettings): Promise<string> {
-  const rest: LoadSpec = { url: `${s.edgeUrl}/v1/warehouses/${s.id}`, connections: s.connections, seconds: s.seconds };
+  const rest: LoadSpec = { url: `${s.edgeUrl}/v1/warehouses/${s.id}`, connections: s.connections, seconds: s.seconds, headers: { authorization: s.authorization } };
   const connect: LoadSpec = {
     url: `${s.edgeUrl}/warehouse.v1.WarehouseService/GetWarehouse`,
     connections: s.connections,
     seconds: s.seconds,
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", authorization: s.authorization },
     body: JSON.stringify({ id: s.id }),
   };
   await grpcLoad(s, 1);
@@ -37,7 +39,7 @@ export async function protocolsTable(s: ProtocolsSettings): Promise<string> {
 }
 
 function grpcLoad(s: ProtocolsSettings, seconds: number): Promise<LoadResult> {
-  const env = { ...process.env, GRPC_TARGET: `dns:///${s.warehouseTarget}`, WAREHOUSE_ID: s.id, CONCURRENCY: String(s.connections), SECONDS: String(seconds) };
+  const env = { ...process.env, GRPC_TARGET: `dns:///${s.warehouseTarget}`, WAREHOUSE_ID: s.id, AUTHORIZATION: s.authorization, CONCURRENCY: String(s.connections), SECONDS: String(seconds) };
   return new Promise((resolve, reject) =>
     execFile(process.execPath, ["--import", "tsx", join(ROOT, "bench/grpc-load.ts")], { cwd: ROOT, env }, (err, stdout) =>
       err ? reject(err) : resolve(JSON.parse(stdout) as LoadResult),

@@ -4,7 +4,8 @@
  * at a low and a high connection count. In the same run the bench measures the floor of this
  * architecture — bare node:http making one grpc-js call per request to a grpc-js server that
  * answers from a Map — and prints the edge's figures as ratios to it, so noise from a shared
- * machine mostly cancels out. A second edge process in front of the floor's gRPC server tells
+ * machine mostly cancels out. Every request carries a bearer token, as production traffic does:
+ * the edge and the service check it (the user service runs beside them), the floor ignores it. A second edge process in front of the floor's gRPC server tells
  * the edge's own cost apart from the warehouse service's. Bounded: fixed durations, loopback
  * only; it asserts nothing.
  *
@@ -13,6 +14,7 @@
  * of the servers, see profile-summary.ts), DATABASE_URL (warehouse on Postgres instead of
  * embedded PGlite), LOG_LEVEL (of the edge and the service; their default is info).
  */
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -42,15 +44,21 @@ async function serve(name: string, entry: string, env: Record<string, string>, p
   return proc;
 }
 
-const edgeEnv = (port: number, warehouseTarget: string) => ({
+const SERVICE_SECRET = randomBytes(32).toString("hex");
+const ADMIN = { username: "bench", password: `Bench-${randomBytes(12).toString("base64url")}` };
+
+const edgeEnv = (port: number, warehouseTarget: string, userTarget: string) => ({
   HTTP_PORT: String(port),
   HTTP_HOST: "127.0.0.1",
   WAREHOUSE_GRPC_TARGET: `dns:///${warehouseTarget}`,
+  USER_GRPC_TARGET: `dns:///${userTarget}`,
+  SERVICE_SECRET,
 });
 
 let succeeded = false;
 try {
-  const [warehousePort, edgePort, floorGrpcPort, floorHttpPort, edgeOverMapPort] = await Promise.all([
+  const [userPort, warehousePort, edgePort, floorGrpcPort, floorHttpPort, edgeOverMapPort] = await Promise.all([
+    freePort(),
     freePort(),
     freePort(),
     freePort(),
@@ -58,20 +66,26 @@ try {
     freePort(),
   ]);
   const warehouseTarget = `127.0.0.1:${warehousePort}`;
-  const [warehouse, edge] = await Promise.all([
-    serve(
-      "warehouse",
-      "services/warehouse/src/main.ts",
-      { GRPC_PORT: String(warehousePort), GRPC_HOST: "127.0.0.1", DATA_DIR: join(workDir, "data") },
-      warehousePort,
-    ),
-    serve("edge", "edge/src/main.ts", edgeEnv(edgePort, warehouseTarget), edgePort),
+  const userTarget = `127.0.0.1:${userPort}`;
+  const serviceEnv = (port: number) => ({
+    GRPC_PORT: String(port),
+    GRPC_HOST: "127.0.0.1",
+    DATA_DIR: join(workDir, "data"),
+    SERVICE_SECRET,
+    USER_GRPC_TARGET: `dns:///${userTarget}`,
+  });
+  const userEnv = { ...serviceEnv(userPort), ADMIN_USERNAME: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, ACCESS_TOKEN_MINUTES: "120" };
+  const [, warehouse, edge] = await Promise.all([
+    serve("user", "services/user/src/main.ts", userEnv, userPort),
+    serve("warehouse", "services/warehouse/src/main.ts", serviceEnv(warehousePort), warehousePort),
+    serve("edge", "edge/src/main.ts", edgeEnv(edgePort, warehouseTarget, userTarget), edgePort),
   ]);
 
   const edgeUrl = `http://127.0.0.1:${edgePort}`;
-  const id = await createWarehouse(edgeUrl);
+  const headers = { authorization: `Bearer ${await login(edgeUrl)}` };
+  const id = await createWarehouse(edgeUrl, headers);
   const path = `/v1/warehouses/${id}`;
-  const warehouseJson = await (await fetch(`${edgeUrl}${path}`)).text();
+  const warehouseJson = await (await fetch(`${edgeUrl}${path}`, { headers })).text();
 
   const floorGrpc = await serve(
     "floor-grpc",
@@ -86,15 +100,15 @@ try {
       { HTTP_PORT: String(floorHttpPort), FLOOR_GRPC_TARGET: `dns:///127.0.0.1:${floorGrpcPort}` },
       floorHttpPort,
     ),
-    serve("edge-over-map", "edge/src/main.ts", edgeEnv(edgeOverMapPort, `127.0.0.1:${floorGrpcPort}`), edgeOverMapPort),
+    serve("edge-over-map", "edge/src/main.ts", edgeEnv(edgeOverMapPort, `127.0.0.1:${floorGrpcPort}`, userTarget), edgeOverMapPort),
   ]);
   const sides: Side[] = [
-    { name: "edge", url: `${edgeUrl}${path}`, processes: [edge, warehouse] },
-    { name: "edge over Map", url: `http://127.0.0.1:${edgeOverMapPort}${path}`, processes: [edgeOverMap, floorGrpc] },
+    { name: "edge", url: `${edgeUrl}${path}`, headers, processes: [edge, warehouse] },
+    { name: "edge over Map", url: `http://127.0.0.1:${edgeOverMapPort}${path}`, headers, processes: [edgeOverMap, floorGrpc] },
   ];
-  const floor: Side = { name: "floor", url: `http://127.0.0.1:${floorHttpPort}${path}`, processes: [floorHttp, floorGrpc] };
+  const floor: Side = { name: "floor", url: `http://127.0.0.1:${floorHttpPort}${path}`, headers, processes: [floorHttp, floorGrpc] };
   for (const side of [...sides, floor]) {
-    const body = await (await fetch(side.url)).text();
+    const body = await (await fetch(side.url, { headers })).text();
     if (body !== warehouseJson) throw new Error(`${side.name} answers ${body}, the edge ${warehouseJson}`);
   }
 
@@ -102,7 +116,7 @@ try {
   console.log(
     `\nGET /v1/warehouses/{id}, load from a separate process, ${SECONDS} s per run after ${WARMUP_SECONDS} s of warm-up, median of ${ROUNDS} round(s)`,
   );
-  console.log(`  edge:          edge -> warehouse service (${storage}, read cache warm), as deployed`);
+  console.log(`  edge:          edge -> warehouse service (${storage}, read cache warm), as deployed, with a bearer token`);
   console.log("  edge over Map: edge -> the floor's gRPC server: the edge's own cost, without the service's");
   console.log("  floor:         bare node:http -> grpc-js -> grpc-js server answering from a Map\n");
 
@@ -113,12 +127,12 @@ try {
 
   if (process.env["BENCH_PROTOCOLS"] === "1") {
     const warmup = async (spec: LoadSpec) => void (await autocannon.run({ ...spec, seconds: WARMUP_SECONDS }));
-    console.log(`${await protocolsTable({ edgeUrl, warehouseTarget, id, seconds: SECONDS, connections: LOW, warmup })}\n`);
+    console.log(`${await protocolsTable({ edgeUrl, warehouseTarget, id, authorization: headers.authorization, seconds: SECONDS, connections: LOW, warmup })}\n`);
   }
 
   const rss = processes.map((p) => [p.name, `${rssMiB(p)?.toFixed(0) ?? "?"} MiB`, `${countLines(p.logFile)} lines`]);
   console.log(formatRows([["process", "RSS after the run", "log"], ...rss], "Memory and log volume"));
-  await fetch(`${edgeUrl}${path}`, { method: "DELETE" });
+  await fetch(`${edgeUrl}${path}`, { method: "DELETE", headers });
   succeeded = true;
 } finally {
   await Promise.all(processes.map((p) => stopProcess(p)));
@@ -127,12 +141,19 @@ try {
   else console.error(`logs kept in ${workDir}`);
 }
 
+/** Signs in as the bench's administrator (created by the user service at its first start). */
+async function login(edgeUrl: string): Promise<string> {
+  const res = await fetch(`${edgeUrl}/v1/auth:login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(ADMIN) });
+  if (!res.ok) throw new Error(`signing in failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { accessToken: string }).accessToken;
+}
+
 /** A warehouse with a realistic body (address included), with a code no earlier run used. */
-async function createWarehouse(edgeUrl: string): Promise<string> {
+async function createWarehouse(edgeUrl: string, headers: Record<string, string>): Promise<string> {
   const code = `BENCH-${Date.now().toString(36).toUpperCase()}`;
   const res = await fetch(`${edgeUrl}/v1/warehouses`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...headers },
     body: JSON.stringify({ code, name: "Bench DC", priority: 10, address: { line1: "Dock 4", city: "Amsterdam", postalCode: "1011 AB", countryCode: "NL" } }),
   });
   if (!res.ok) throw new Error(`creating the bench warehouse failed: ${res.status} ${await res.text()}`);

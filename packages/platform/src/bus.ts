@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -49,6 +50,10 @@ class LocalBus implements Bus {
  * Redis pub/sub. A subscribed connection can do nothing else, so there are two: one publishes,
  * one listens. Messages published while the listener is disconnected are lost by Redis, so every
  * reconnection after the first connect asks the subscribers to resynchronise.
+ *
+ * This process's own subscribers hear a message at once, when it is published, not when Redis
+ * echoes it back a moment later: whoever made a change must not see the old state after it.
+ * Each message carries the publishing bus's id, so the echo is recognised and skipped.
  */
 class RedisBus implements Bus {
   private readonly publisher: Redis;
@@ -57,6 +62,7 @@ class RedisBus implements Bus {
   private readonly resyncs = new Set<() => void>();
   private connectedOnce = false;
   private pending: Promise<unknown> = Promise.resolve();
+  private readonly origin = `${randomUUID()}\n`;
 
   constructor(
     url: string,
@@ -68,8 +74,10 @@ class RedisBus implements Bus {
     const warn = (err: Error) => log?.warn({ err: err.message }, "redis bus unavailable");
     this.publisher.on("error", warn);
     this.subscriber.on("error", warn);
-    this.subscriber.on("message", (channel: string, message: string) => {
-      for (const handler of this.handlers.get(channel.slice(this.namespace.length)) ?? []) handler(message);
+    this.subscriber.on("message", (channel: string, framed: string) => {
+      if (framed.startsWith(this.origin)) return; // our own, delivered when published
+      const newline = framed.indexOf("\n");
+      this.deliver(channel.slice(this.namespace.length), newline < 0 ? framed : framed.slice(newline + 1));
     });
     this.subscriber.on("ready", () => {
       if (this.connectedOnce) for (const resync of this.resyncs) resync();
@@ -78,7 +86,12 @@ class RedisBus implements Bus {
   }
 
   async publish(channel: string, message: string) {
-    await this.publisher.publish(this.namespace + channel, message);
+    this.deliver(channel, message);
+    await this.publisher.publish(this.namespace + channel, this.origin + message);
+  }
+
+  private deliver(channel: string, message: string) {
+    for (const handler of this.handlers.get(channel) ?? []) handler(message);
   }
 
   subscribe(channel: string, onMessage: (message: string) => void, onResync?: () => void) {

@@ -251,6 +251,8 @@ describe("audit", () => {
     const denied = (await t.admin.listAuditEvents({ method: "/user.v1.UserService/Login", outcomes: [AuditOutcome.DENIED] })).auditEvents;
     expect(denied.length).toBeGreaterThan(0);
     expect(denied[0]!.statusCode).toBe("UNAUTHENTICATED");
+    // A failed sign-in names the account that was tried, never the password.
+    expect(denied.some((e) => e.details?.["login"] === u.username && e.resourceType === "User")).toBe(true);
     const everything = JSON.stringify((await t.admin.listAuditEvents({ pageSize: 1000 })).auditEvents.map((e) => [e.details, e.errorMessage]));
     expect(everything).not.toContain(PASSWORD);
     expect(everything).not.toContain("Wrong-Password-99");

@@ -80,7 +80,7 @@ describe("audit records", () => {
     expect(err).toMatchObject({ code: status.ABORTED });
     const records = await recordsOf(id);
     expect(records).toHaveLength(1);
-    expect(records[0]).toMatchObject({ outcome: AuditOutcome.FAILURE, statusCode: "ABORTED", errorMessage: err.message });
+    expect(records[0]).toMatchObject({ outcome: AuditOutcome.FAILURE, statusCode: "ABORTED", errorMessage: (err as RemoteError).message });
   });
 
   it("records nothing for reads", async () => {

@@ -30,7 +30,7 @@ export function callAudit(service: string, trail: AuditTrail, log: Logger) {
     });
   const recordAlone = (ctx: CallContext, code: status, error?: unknown) => {
     const message = error instanceof DomainError ? error.message : error === undefined ? undefined : "internal error";
-    trail.record(eventOf(ctx, code, message)).catch((err: unknown) => log.error({ err, requestId: ctx.requestId }, "audit record not written"));
+    trail.record(eventOf(ctx, code, message, ctx.notedAudit)).catch((err: unknown) => log.error({ err, requestId: ctx.requestId }, "audit record not written"));
   };
   const access: AccessAudit = {
     denied: (ctx, _rule, error) => recordAlone(ctx, error.code, error),

@@ -27,6 +27,13 @@ export interface CallContext {
    * that succeeds without calling it is still recorded, after the fact.
    */
   audit(tx: Db, facts?: AuditFacts): Promise<void>;
+  /**
+   * Facts for the record the platform writes itself when the call fails (or succeeds without
+   * `audit`), e.g. the account a failed sign-in named. Never secrets.
+   */
+  noteAudit(facts: AuditFacts): void;
+  /** What `noteAudit` was told, for the platform's own record. */
+  readonly notedAudit: AuditFacts | undefined;
 }
 
 type UnaryImpl<M> = M extends DescMethodUnary<infer I, infer O> ? (request: MessageShape<I>, ctx: CallContext) => Promise<MessageInitShape<O>> : never;

@@ -58,6 +58,7 @@ class ServerCallContext implements CallContext {
   caller: Caller = ANONYMOUS_CALLER;
   /** Whether the handler recorded this call's audit event in its transaction. */
   audited = false;
+  notedAudit: AuditFacts | undefined;
 
   constructor(
     private readonly call: ServerCall,
@@ -93,6 +94,10 @@ class ServerCallContext implements CallContext {
   get log(): Logger {
     this.childLog ??= this.parentLog.child({ requestId: this.requestId, method: this.methodName });
     return this.childLog;
+  }
+
+  noteAudit(facts: AuditFacts) {
+    this.notedAudit = { ...this.notedAudit, ...facts };
   }
 
   async audit(tx: Db, facts?: AuditFacts): Promise<void> {

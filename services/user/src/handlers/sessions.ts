@@ -41,11 +41,11 @@ export function sessionHandlers({ db, settings, passwords, keys, throttle, inval
     // An account is counted by its username however it is named (username or email); a name
     // that matches no one, by itself.
     const account = user?.username ?? name;
+    // A failed sign-in is recorded by the platform (outcome DENIED), naming the account tried.
+    ctx.noteAudit({ resourceType: "User", resourceId: user?.id ?? "", details: { login: account } });
     await throttle.check(account, address);
     const matches = user ? await passwords.verify(user.passwordHash, password) : await passwords.verifyNothing(password);
     if (!user || !matches || !user.active) {
-      // The platform records the failed call (outcome DENIED) itself: a record written here
-      // would claim success, since only the call's end knows how it ended.
       await throttle.failed(account, address);
       throw badCredentials();
     }

@@ -4,7 +4,7 @@ import { DomainError, PermissionDenied, Unauthenticated } from "../errors.js";
 import type { CallContext, Interceptor } from "../grpc/handler.js";
 import { EDGE_PROCESS, SERVICE_PERMISSIONS, type Authenticator } from "./authenticator.js";
 import { grants, type Caller } from "./principal.js";
-import { AUTHENTICATED, PUBLIC, isMutating, requiredPermission } from "./rules.js";
+import { AUTHENTICATED, PUBLIC, isAudited, requiredPermission } from "./rules.js";
 
 /** What the contract says about one method, read once when the server starts. */
 export interface AccessRule {
@@ -14,7 +14,7 @@ export interface AccessRule {
   readonly permission: string | undefined;
   /** The method's service is internal in the catalog: only other services may call it. */
   readonly internal: boolean;
-  /** Not NO_SIDE_EFFECTS: every call is audited. */
+  /** A change (not NO_SIDE_EFFECTS): every call is audited. */
   readonly mutating: boolean;
 }
 
@@ -23,7 +23,7 @@ export function accessRuleOf(method: DescMethod, internalServices: ReadonlySet<s
     path: `/${method.parent.typeName}/${method.name}`,
     permission: requiredPermission(method),
     internal: internalServices.has(method.parent.typeName),
-    mutating: isMutating(method),
+    mutating: isAudited(method),
   };
 }
 

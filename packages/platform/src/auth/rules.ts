@@ -11,5 +11,14 @@ export function requiredPermission(method: DescMethod): string | undefined {
 export const PUBLIC = "public";
 export const AUTHENTICATED = "authenticated";
 
-/** Whether a call of this method changes something (everything not marked NO_SIDE_EFFECTS), and so is audited. */
+/** Whether a call of this method changes something (everything not marked NO_SIDE_EFFECTS). */
 export const isMutating = (method: DescMethod) => method.idempotency !== MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS;
+
+/**
+ * The audit trail's own intake: storing records is not itself recorded, or every shipment of
+ * records would add one more record about records.
+ */
+const AUDIT_INTAKE = "user.v1.AuditRecordService";
+
+/** Whether each call of this method leaves an audit record: every change, except the trail's own intake. */
+export const isAudited = (method: DescMethod) => isMutating(method) && method.parent.typeName !== AUDIT_INTAKE;

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { UUID_PATTERN, checkFields, inTransaction, type ServiceImpl } from "@inv/platform";
+import { UUID_PATTERN, checkFields, type ServiceImpl } from "@inv/platform";
 import type { AuditEvent, AuditRecordService } from "@inv/gen/user/v1/audit_pb";
 import type { UserService } from "@inv/gen/user/v1/user_pb";
 import { auditRowOf, outcomeName, toAuditEvent } from "../mapping.js";
@@ -46,15 +46,11 @@ function rowsOf(events: readonly AuditEvent[]): NewAuditEvent[] {
 }
 
 export function auditRecordHandlers({ db }: UserDeps) {
-  const recordAuditEvents: ServiceImpl<typeof AuditRecordService>["recordAuditEvents"] = async ({ auditEvents }, ctx) => {
-    const rows = rowsOf(auditEvents);
-    const recorded = await inTransaction(db, async (tx) => {
-      const recorded = await insertAuditEvents(tx, rows);
-      await ctx.audit(tx, { resourceType: "AuditEvent", details: { received: rows.length, recorded } });
-      return recorded;
-    });
-    return { recordedCount: recorded };
-  };
+  // The trail's own intake is not audited (see isAudited in the platform): storing records is
+  // not a change anyone answers for, and recording it would add a record per shipment.
+  const recordAuditEvents: ServiceImpl<typeof AuditRecordService>["recordAuditEvents"] = async ({ auditEvents }) => ({
+    recordedCount: await insertAuditEvents(db, rowsOf(auditEvents)),
+  });
   return { recordAuditEvents };
 }
 

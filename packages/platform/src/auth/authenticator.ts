@@ -47,39 +47,59 @@ export interface AuthenticatorOptions {
 export class Authenticator {
   constructor(private readonly opts: AuthenticatorOptions) {}
 
-  async callerOf(metadata: Metadata, peer: string, lenient: boolean): Promise<Caller> {
-    const viaService = await this.serviceOf(metadata, lenient);
+  /**
+   * The caller of a call. Synchronous when every credential has been seen before (the hot path:
+   * a few map lookups, no promise); a promise when a signature must be checked or the user
+   * service asked.
+   */
+  callerOf(metadata: Metadata, peer: string, lenient: boolean): Caller | Promise<Caller> {
+    const serviceToken = first(metadata, "x-service-token");
+    const credential = this.credentialOf(metadata, lenient);
+    const viaService = serviceToken === undefined ? undefined : this.opts.serviceTokens.known(serviceToken);
+    const principal = credential === undefined ? undefined : this.knownPrincipal(credential.secret);
+    if ((serviceToken === undefined || viaService !== undefined) && principal !== UNKNOWN)
+      return this.assemble(metadata, peer, lenient, viaService, credential, principal);
+    return this.lookUp(metadata, peer, lenient, serviceToken, credential);
+  }
+
+  private async lookUp(metadata: Metadata, peer: string, lenient: boolean, serviceToken: string | undefined, credential: Credential | undefined) {
+    let viaService: string | undefined;
+    if (serviceToken !== undefined) {
+      viaService = await this.opts.serviceTokens.verify(serviceToken);
+      if (viaService === undefined && !lenient) throw new Unauthenticated("the service token is not valid", undefined, "INVALID_SERVICE_TOKEN");
+    }
+    const principal = credential === undefined ? undefined : ((await this.principalOf(credential.secret)) ?? null);
+    return this.assemble(metadata, peer, lenient, viaService, credential, principal);
+  }
+
+  /** principal: null when the credential is known to be invalid now. */
+  private assemble(
+    metadata: Metadata,
+    peer: string,
+    lenient: boolean,
+    viaService: string | undefined,
+    credential: Credential | undefined,
+    principal: Principal | null | undefined,
+  ): Caller {
     const clientIp = (viaService && first(metadata, "x-client-ip")) || addressOf(peer);
     const agent = first(metadata, viaService ? "x-client-user-agent" : "user-agent");
     const userAgent = agent && agent.length > USER_AGENT_MAX ? agent.slice(0, USER_AGENT_MAX) : agent;
-    const base = { viaService, clientIp, userAgent };
-
-    const credential = this.credentialOf(metadata, lenient);
     if (credential === undefined) {
-      const principal = viaService !== undefined && viaService !== EDGE_PROCESS ? servicePrincipal(viaService) : ANONYMOUS;
-      return { principal, credentials: NO_CREDENTIALS, ...base };
+      const self = viaService !== undefined && viaService !== EDGE_PROCESS ? servicePrincipal(viaService) : ANONYMOUS;
+      return { principal: self, credentials: NO_CREDENTIALS, viaService, clientIp, userAgent };
     }
-    const principal = await this.principalOf(credential.secret);
-    if (principal === undefined) {
-      if (lenient) return { principal: ANONYMOUS, credentials: NO_CREDENTIALS, ...base };
+    if (!principal) {
+      if (lenient) return { principal: ANONYMOUS, credentials: NO_CREDENTIALS, viaService, clientIp, userAgent };
       throw new Unauthenticated(
         credential.isApiKey ? "the API key is not valid: unknown, revoked or expired" : "the access token is not valid: expired, revoked or malformed",
         undefined,
         "INVALID_CREDENTIALS",
       );
     }
-    return { principal, credentials: { [credential.header]: credential.raw }, ...base };
+    return { principal, credentials: { [credential.header]: credential.raw }, viaService, clientIp, userAgent };
   }
 
-  private async serviceOf(metadata: Metadata, lenient: boolean): Promise<string | undefined> {
-    const token = first(metadata, "x-service-token");
-    if (token === undefined) return undefined;
-    const service = await this.opts.serviceTokens.verify(token);
-    if (service === undefined && !lenient) throw new Unauthenticated("the service token is not valid", undefined, "INVALID_SERVICE_TOKEN");
-    return service;
-  }
-
-  private credentialOf(metadata: Metadata, lenient: boolean) {
+  private credentialOf(metadata: Metadata, lenient: boolean): Credential | undefined {
     const authorization = first(metadata, "authorization");
     if (authorization !== undefined) {
       const match = /^Bearer +(\S+) *$/i.exec(authorization);
@@ -95,12 +115,29 @@ export class Authenticator {
     return undefined;
   }
 
+  /** The principal behind a credential seen before: null when it is known invalid, UNKNOWN when not seen. */
+  private knownPrincipal(secret: string): Principal | null | typeof UNKNOWN {
+    if (!secret.startsWith(API_KEY_PREFIX) && this.opts.accessTokens.known(secret) === undefined) return UNKNOWN;
+    const known = this.opts.principals.peek(secret);
+    return known === undefined ? UNKNOWN : known;
+  }
+
   /** A JWT must verify locally before the user service is asked about it: forgeries cost nothing. */
   private async principalOf(secret: string): Promise<Principal | undefined> {
     if (!secret.startsWith(API_KEY_PREFIX) && (await this.opts.accessTokens.verify(secret)) === undefined) return undefined;
     return this.opts.principals.get(secret);
   }
 }
+
+interface Credential {
+  /** The metadata key it came in, to forward it the same way. */
+  header: "authorization" | "x-api-key";
+  raw: string;
+  secret: string;
+  isApiKey: boolean;
+}
+
+const UNKNOWN = Symbol("unknown");
 
 const NO_CREDENTIALS: Readonly<Record<string, string>> = Object.freeze({});
 

@@ -71,50 +71,66 @@ export interface AccessControl {
 }
 
 /**
- * The access check of one method, for streaming calls (which have no interceptors): sets the
- * caller on the context, or throws (and audits) the refusal.
+ * The access check of one method: sets the caller on the context, or throws (and audits) the
+ * refusal. Synchronous when the caller's credentials are all cached (no promise on the hot path).
  */
-export function accessGuard(control: AccessControl, method: DescMethod): (ctx: CallContext) => Promise<void> {
+export function accessGuard(control: AccessControl, method: DescMethod): (ctx: CallContext) => void | Promise<void> {
   const rule = accessRuleOf(method, control.internalServices);
   const lenient = rule.permission === PUBLIC && !rule.internal;
-  return async (context) => {
-    const ctx = context as MutableContext;
-    try {
-      ctx.caller = await control.authenticator.callerOf(ctx.metadata, ctx.peer, lenient);
-    } catch (err) {
-      if (err instanceof DomainError) control.audit?.denied(ctx, rule, err);
-      throw err;
-    }
-    const refusal = decide(rule, ctx.caller);
+  const admit = (ctx: MutableContext, caller: Caller) => {
+    ctx.caller = caller;
+    const refusal = decide(rule, caller);
     if (refusal) {
       control.audit?.denied(ctx, rule, refusal);
       throw refusal;
     }
+  };
+  const refused = (ctx: MutableContext, err: unknown): never => {
+    if (err instanceof DomainError) control.audit?.denied(ctx, rule, err);
+    throw err;
+  };
+  return (context) => {
+    const ctx = context as MutableContext;
+    let caller: Caller | Promise<Caller>;
+    try {
+      caller = control.authenticator.callerOf(ctx.metadata, ctx.peer, lenient);
+    } catch (err) {
+      return refused(ctx, err);
+    }
+    if (!(caller instanceof Promise)) return admit(ctx, caller);
+    return caller.then(
+      (found) => admit(ctx, found),
+      (err: unknown) => refused(ctx, err),
+    );
   };
 }
 
 /**
  * The one access check of every service (default deny): who is calling, and whether the
  * contract lets them call this method. Runs first after the call boundary, before any handler;
- * mutating calls are then audited however they end.
+ * calls that change something are then audited however they end.
  */
 export function authInterceptor(control: AccessControl): Interceptor {
   return (next, method) => {
     const guard = accessGuard(control, method);
     const rule = accessRuleOf(method, control.internalServices);
     const audit = rule.mutating ? control.audit : undefined;
-    return async (request, context) => {
-      await guard(context);
-      if (!audit) return next(request, context);
-      const ctx = context as MutableContext;
-      try {
-        const response = await next(request, ctx);
-        audit.finished(ctx, rule, status.OK, undefined, ctx.audited);
-        return response;
-      } catch (err) {
-        audit.finished(ctx, rule, err instanceof DomainError ? err.code : status.INTERNAL, err, false);
-        throw err;
-      }
+    const proceed: typeof next = audit
+      ? async (request, context) => {
+          const ctx = context as MutableContext;
+          try {
+            const response = await next(request, ctx);
+            audit.finished(ctx, rule, status.OK, undefined, ctx.audited);
+            return response;
+          } catch (err) {
+            audit.finished(ctx, rule, err instanceof DomainError ? err.code : status.INTERNAL, err, false);
+            throw err;
+          }
+        }
+      : next;
+    return (request, ctx) => {
+      const checked = guard(ctx);
+      return checked ? checked.then(() => proceed(request, ctx)) : proceed(request, ctx);
     };
   };
 }

@@ -33,6 +33,16 @@ export class PrincipalCache {
     );
   }
 
+  /**
+   * What is cached for a credential, without asking: its principal, null when it is known to be
+   * inactive, undefined when nothing (current) is cached.
+   */
+  peek(credential: string): Principal | null | undefined {
+    const hit = this.entries.get(credential);
+    if (hit === undefined || hit.until <= Date.now()) return undefined;
+    return hit.principal ?? null;
+  }
+
   /** The principal behind a credential now, or undefined when it is not active. */
   async get(credential: string): Promise<Principal | undefined> {
     const hit = this.entries.get(credential);

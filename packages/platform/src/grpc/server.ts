@@ -206,7 +206,7 @@ async function serveStream(
   ctx: CallContext,
   impl: StreamImpl | undefined,
   toMessage: (init: unknown) => unknown,
-  guard: ((ctx: CallContext) => Promise<void>) | undefined,
+  guard: ((ctx: CallContext) => void | Promise<void>) | undefined,
 ) {
   const started = performance.now();
   try {

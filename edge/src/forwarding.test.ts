@@ -13,6 +13,8 @@ import { startEdge, type RunningEdge } from "./index.js";
 
 const log = createLogger("edge", "silent");
 const calls: Record<string, unknown>[] = [];
+// The upstream here checks nothing; the edge only needs to see that credentials came along.
+const CREDENTIALS = { authorization: "Bearer opaque-to-this-edge" };
 let failWith: Partial<StatusObject> | undefined;
 let upstream: Server;
 const edges: Record<number, RunningEdge> = {};
@@ -71,7 +73,7 @@ beforeEach(() => {
 
 /** GET /v1/warehouses/w1 through the edge trusting `hops` proxies; the metadata the service got. */
 async function viaRest(hops: number, headers: Record<string, string>) {
-  const res = await fetch(`${edges[hops]!.url}/v1/warehouses/w1`, { headers });
+  const res = await fetch(`${edges[hops]!.url}/v1/warehouses/w1`, { headers: { ...CREDENTIALS, ...headers } });
   expect(res.status, await res.text()).toBe(200);
   return calls.at(-1)!;
 }
@@ -103,7 +105,7 @@ describe("forwarded to the services", () => {
   it("sends the same over Connect", async () => {
     const res = await fetch(`${edges[1]!.url}/${WarehouseService.typeName}/GetWarehouse`, {
       method: "POST",
-      headers: { "content-type": "application/json", "user-agent": "connect-probe", "x-client-ip": "6.6.6.6", "x-forwarded-for": "3.3.3.3" },
+      headers: { ...CREDENTIALS, "content-type": "application/json", "user-agent": "connect-probe", "x-client-ip": "6.6.6.6", "x-forwarded-for": "3.3.3.3" },
       body: JSON.stringify({ id: "w1" }),
     });
     expect(res.status, await res.text()).toBe(200);
@@ -115,7 +117,7 @@ describe("a service's refusal over REST", () => {
   it("is 401 with a Bearer challenge for UNAUTHENTICATED, 403 for PERMISSION_DENIED, 429 for RESOURCE_EXHAUSTED", async () => {
     const answer = async (code: status) => {
       failWith = { code, details: "no" };
-      const res = await fetch(`${edges[0]!.url}/v1/warehouses/w1`);
+      const res = await fetch(`${edges[0]!.url}/v1/warehouses/w1`, { headers: CREDENTIALS });
       return { status: res.status, challenge: res.headers.get("www-authenticate"), code: ((await res.json()) as { error: { code: string } }).error.code };
     };
     expect(await answer(status.UNAUTHENTICATED)).toEqual({ status: 401, challenge: "Bearer", code: "UNAUTHENTICATED" });
@@ -125,7 +127,7 @@ describe("a service's refusal over REST", () => {
 
   it("carries the service's google.rpc.RetryInfo as Retry-After", async () => {
     failWith = toStatus(tooManyAttempts("too many failed sign-ins", 7.2));
-    const res = await fetch(`${edges[0]!.url}/v1/warehouses/w1`);
+    const res = await fetch(`${edges[0]!.url}/v1/warehouses/w1`, { headers: CREDENTIALS });
     expect([res.status, res.headers.get("retry-after")]).toEqual([429, "8"]);
   });
 });

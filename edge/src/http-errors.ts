@@ -131,8 +131,10 @@ export class EdgeError extends DomainError {
     violations?: FieldViolation | readonly FieldViolation[],
     /** When HTTP has a more precise status than the code's usual one (405, 413, 415). */
     readonly httpStatus?: number,
+    /** What happened, e.g. "CREDENTIALS_REQUIRED"; the code's name by default. */
+    reason?: string,
   ) {
-    super(message, violations);
+    super(message, violations, reason);
   }
 }
 

@@ -41,6 +41,8 @@ export const DEFAULT_RATE_LIMITS = {
 export interface Identity {
   /** The user id (a verified access token's `sub`). */
   readonly user?: string | undefined;
+  /** The bearer token presented failed its signature or expiry check: no service will accept it. */
+  readonly invalid?: boolean | undefined;
   /** A stable, non-secret id of the API key (e.g. a hash of it). */
   readonly apiKey?: string | undefined;
 }

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import type { DescService } from "@bufbuild/protobuf";
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { status } from "@grpc/grpc-js";
-import type { DomainError, Logger } from "@inv/platform";
+import { PUBLIC, requiredPermission, type DomainError, type Logger } from "@inv/platform";
 import { connectRoutes } from "./connect-routes.js";
 import { serveDocs } from "./docs.js";
 import { clientAddress, forwardedUserAgent } from "./client.js";
@@ -50,6 +50,9 @@ const RPC_PATH = /^\/[a-z][\w.]*\.[A-Z]\w*\/[A-Z]\w*$/;
  */
 export function createEdgeHandler(opts: EdgeHandlerOptions) {
   const routes = buildRouteTable(opts.services);
+  const rpcMethods = new Map<string, DescMethod>(
+    opts.services.flatMap((service) => service.methods.map((m) => [`/${service.typeName}/${m.name}`, m] as const)),
+  );
   const { rateLimits } = opts;
   const identify = opts.identify ?? apiKeyIdentity();
   const trustProxyHops = opts.trustProxyHops ?? 0;
@@ -91,10 +94,10 @@ export function createEdgeHandler(opts: EdgeHandlerOptions) {
       const address = clientAddress(req, trustProxyHops);
       req.headers["x-client-ip"] = address;
       req.headers["x-client-user-agent"] = forwardedUserAgent(req.headers["user-agent"]);
+      const found = callerOf(req, identify);
+      // Awaited only when it is a promise: a cached or absent identity costs no microtask.
+      const caller = found instanceof Promise ? await found : found;
       if (rateLimits !== undefined) {
-        const found = callerOf(req, identify);
-        // Awaited only when it is a promise: a cached or absent identity costs no microtask.
-        const caller = found instanceof Promise ? await found : found;
         const refused = await rateLimits.admit(address, caller, res);
         if (refused !== undefined) return sendError(res, requestId, refused);
       }
@@ -105,6 +108,8 @@ export function createEdgeHandler(opts: EdgeHandlerOptions) {
       if (req.method === "GET" && url.pathname.startsWith("/docs") && (await serveDocs(url.pathname, res))) return;
       const match = routes.match(req.method ?? "GET", url.pathname);
       if (match.kind === "match") {
+        const unauthenticated = refuseUnauthenticated(req, match.method, caller);
+        if (unauthenticated) return sendError(res, requestId, unauthenticated);
         return await serveRest(req, res, { ...match, query: url.searchParams() }, opts.upstreams, {
           requestId,
           headers: { get: (name) => headerOf(req, name) },
@@ -117,7 +122,12 @@ export function createEdgeHandler(opts: EdgeHandlerOptions) {
         const message = `${req.method} is not allowed on ${url.pathname}; use ${match.allow.join(", ")}`;
         return sendError(res, requestId, new EdgeError(status.INVALID_ARGUMENT, message, undefined, 405));
       }
-      if (RPC_PATH.test(url.pathname)) return connect(req, res);
+      if (RPC_PATH.test(url.pathname)) {
+        const method = rpcMethods.get(url.pathname);
+        const unauthenticated = method && refuseUnauthenticated(req, method, caller);
+        if (unauthenticated) return sendError(res, requestId, unauthenticated);
+        return connect(req, res);
+      }
       return notFound(req, res);
     } catch (err) {
       const { error, unexpected } = asDomainError(err, requestId);
@@ -166,6 +176,22 @@ function sendError(res: ServerResponse, requestId: string, error: DomainError) {
   const httpStatus = httpStatusOf(error);
   setErrorHeaders(res, error, httpStatus);
   sendJson(res, httpStatus, errorBody(error, requestId));
+}
+
+/**
+ * Credentials are checked before the request is: a call that needs them and brings none, or
+ * brings an access token whose signature or expiry is wrong, is 401 before its body is read (the
+ * services would refuse it the same way; they still decide everything else, revocation and
+ * rights included). API keys are opaque here, so only the services judge them.
+ */
+function refuseUnauthenticated(req: IncomingMessage, method: DescMethod, caller: Identity): EdgeError | undefined {
+  if (requiredPermission(method) === PUBLIC) return undefined;
+  const path = `/${method.parent.typeName}/${method.name}`;
+  if (caller.invalid)
+    return new EdgeError(status.UNAUTHENTICATED, "the access token is not valid: expired, revoked or malformed", undefined, 401, "INVALID_CREDENTIALS");
+  if (req.headers.authorization === undefined && req.headers["x-api-key"] === undefined)
+    return new EdgeError(status.UNAUTHENTICATED, `${path} needs credentials: an access token or an API key`, undefined, 401, "CREDENTIALS_REQUIRED");
+  return undefined;
 }
 
 /** The caller a request's credentials name; identify is not asked when it carries none. */

@@ -7,6 +7,7 @@ import { AuditOutcome, PrincipalKind, type AuditEvent } from "@inv/gen/user/v1/a
 import { WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
 import type { RemoteError } from "@inv/platform";
 import { startTestService, type TestService } from "@inv/platform/testing";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { warehouseServiceDefinition } from "./index.js";
 
@@ -90,5 +91,74 @@ describe("audit records", () => {
     await svc.client(WarehouseService).createWarehouse({ warehouse: { code: "AUD-3", name: "Marker" } }, { metadata: { "x-request-id": marker } });
     await recordsOf(marker); // shipped after the read, so the read's record would have come first
     expect(svc.auditEvents.filter((e) => e.requestId === id)).toEqual([]);
+  });
+});
+
+describe("Property 16: Comprehensive Audit Logging", () => {
+  type Caller = "admin" | "viewer" | "anonymous" | "revoked";
+  type Op = "create" | "update" | "delete" | "get" | "list";
+  const expected: { requestId: string; op: Op; caller: Caller; code: status }[] = [];
+
+  it("leaves exactly one record for every change and every refusal, with how it ended, and none for allowed reads", async () => {
+    const viewer = await svc.authority.issue({ permissions: ["warehouse.read"] });
+    const revoked = await svc.authority.issue({ permissions: ["*"] });
+    svc.authority.revoke(revoked);
+    const metadataOf: Record<Caller, Record<string, string>> = {
+      admin: { authorization: `Bearer ${svc.adminToken}` },
+      viewer: { authorization: `Bearer ${viewer}` },
+      anonymous: {},
+      revoked: { authorization: `Bearer ${revoked}` },
+    };
+    const { warehouse: existing } = await svc.client(WarehouseService).createWarehouse({ warehouse: { code: "P16-BASE", name: "Base" } });
+    let seq = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom<Op>("create", "update", "delete", "get", "list"),
+        fc.constantFrom<Caller>("admin", "viewer", "anonymous", "revoked"),
+        fc.boolean(),
+        async (op, caller, valid) => {
+          const id = `p16-${++seq}-${Date.now()}`;
+          const client = svc.clientWith(WarehouseService, { ...metadataOf[caller], "x-request-id": id });
+          const target = valid ? existing!.id : "not-a-uuid";
+          const calls: Record<Op, () => Promise<unknown>> = {
+            create: () => client.createWarehouse({ warehouse: { code: valid ? `P16-${seq}` : "bad code", name: "P16" } }),
+            update: () => client.updateWarehouse({ warehouse: { id: target, name: `renamed ${seq}` } }),
+            delete: () => client.deleteWarehouse({ id: valid ? "00000000-0000-7000-8000-00000000dead" : target }),
+            get: () => client.getWarehouse({ id: target }),
+            list: () => client.listWarehouses({}),
+          };
+          const code = await calls[op]().then(
+            () => status.OK,
+            (err: unknown) => (err as RemoteError).code,
+          );
+          expected.push({ requestId: id, op, caller, code });
+        },
+      ),
+      { numRuns: 120 },
+    );
+
+    const writes = new Set<Op>(["create", "update", "delete"]);
+    const recorded = (e: (typeof expected)[number]) => writes.has(e.op) || e.code === status.UNAUTHENTICATED || e.code === status.PERMISSION_DENIED;
+    const last = expected.filter(recorded).at(-1);
+    if (last) await recordsOf(last.requestId);
+    await new Promise((r) => setTimeout(r, 200)); // anything else the relay has in flight
+
+    for (const call of expected) {
+      const records = svc.auditEvents.filter((e) => e.requestId === call.requestId);
+      const label = `${call.op} as ${call.caller} → ${status[call.code]}`;
+      if (!recorded(call)) {
+        expect(records, label).toEqual([]);
+        continue;
+      }
+      expect(records, label).toHaveLength(1);
+      const outcome =
+        call.code === status.OK
+          ? AuditOutcome.SUCCESS
+          : call.code === status.UNAUTHENTICATED || call.code === status.PERMISSION_DENIED
+            ? AuditOutcome.DENIED
+            : AuditOutcome.FAILURE;
+      expect({ outcome: records[0]!.outcome, statusCode: records[0]!.statusCode }, label).toEqual({ outcome, statusCode: status[call.code] });
+      expect(records[0]!.actorKind, label).toBe(call.caller === "admin" || call.caller === "viewer" ? PrincipalKind.USER : PrincipalKind.ANONYMOUS);
+    }
   });
 });

@@ -7,6 +7,7 @@ import { WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
 import { SignJWT, decodeProtectedHeader, exportJWK, generateKeyPair } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Caller } from "./principal.js";
+import { onBehalfOf } from "./outgoing.js";
 import { ServiceIdentity } from "./tokens.js";
 import { registration } from "../grpc/handler.js";
 import { RemoteError } from "../grpc/status.js";
@@ -185,6 +186,31 @@ describe("service identities", () => {
     await get({ ...viewer, "x-client-ip": "203.0.113.9" });
     expect(seen?.clientIp).toBe("127.0.0.1");
     expect(seen?.viaService).toBeUndefined();
+  });
+
+  it("calls another service on the caller's behalf with the caller's rights and its own identity (onBehalfOf)", async () => {
+    // A "reservation" handler that reads and deletes warehouses in the warehouse service for its caller.
+    const relay = await startTestService(
+      {
+        name: "reservation",
+        register: ({ identity }) => [
+          registration(WarehouseService, {
+            getWarehouse: (req, ctx) => svc.clientWith(WarehouseService, onBehalfOf(ctx, identity, "warehouse")).getWarehouse(req),
+            deleteWarehouse: (req, ctx) => svc.clientWith(WarehouseService, onBehalfOf(ctx, identity, "warehouse")).deleteWarehouse(req),
+          }),
+        ],
+      },
+      { serviceSecret: SECRET, authority: svc.authority },
+    );
+    try {
+      const viewer = bearer(await svc.authority.issue({ permissions: ["warehouse.read"], username: "via" }));
+      const relayed = relay.clientWith(WarehouseService, { ...viewer, "x-request-id": "relayed-1" });
+      expect(await codeOf(relayed.getWarehouse({ id: "w1" }))).toBe(status.OK);
+      expect(seen).toMatchObject({ viaService: "reservation", principal: { kind: "user", username: "via" }, clientIp: "127.0.0.1", credentials: viewer });
+      expect(await codeOf(relayed.deleteWarehouse({ id: "w1" }))).toBe(status.PERMISSION_DENIED);
+    } finally {
+      await relay.stop();
+    }
   });
 
   it("keeps the caller's credential for calls made on its behalf, and nothing for services", async () => {

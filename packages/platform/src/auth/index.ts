@@ -5,3 +5,4 @@ export * from "./principals.js";
 export * from "./remote.js";
 export * from "./rules.js";
 export * from "./tokens.js";
+export * from "./outgoing.js";

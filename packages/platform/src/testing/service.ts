@@ -31,6 +31,8 @@ export interface TestServiceOptions {
   serviceSecret?: string;
   /** Use the service's own identity answers (the user service) instead of a TestAuthority. */
   ownIdentity?: boolean;
+  /** Share another test service's authority, so the same tokens work at both (one user service for several services). */
+  authority?: TestAuthority;
   /** The bus's channel prefix (random by default); give two services the same one to let them hear each other. */
   busNamespace?: string;
 }
@@ -42,7 +44,7 @@ export interface TestServiceOptions {
  */
 export async function startTestService(def: ServiceDefinitionOptions, opts: TestServiceOptions = {}): Promise<TestService> {
   const scratch = await createScratchDatabase(def.name);
-  const authority = await TestAuthority.create();
+  const authority = opts.authority ?? (await TestAuthority.create());
   const auditEvents: AuditEvent[] = [];
   const adminToken = await authority.issue({ permissions: ["*"], roles: ["admin"], username: "test-admin" });
   const service = await startService(def, {

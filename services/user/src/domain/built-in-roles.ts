@@ -1,4 +1,4 @@
-import type { BUILT_IN_ROLES } from "@inv/platform";
+import { SERVICE_PERMISSIONS, type BUILT_IN_ROLES } from "@inv/platform";
 
 /**
  * The permission sets of the built-in roles, as migration 0001_built_in_roles seeds them (a test
@@ -10,17 +10,8 @@ export const BUILT_IN_ROLE_PERMISSIONS: Readonly<Record<(typeof BUILT_IN_ROLES)[
   manager: ["apikey.manage", "audit.read", "item.*", "report.read", "reservation.*", "stock.read", "stock.write", "unit.*", "user.read", "warehouse.*"],
   clerk: ["item.read", "report.read", "reservation.manage", "reservation.read", "stock.read", "stock.write", "unit.read", "unit.write", "warehouse.read"],
   viewer: ["item.read", "report.read", "reservation.read", "stock.read", "unit.read", "warehouse.read"],
-  service: [
-    "audit.write",
-    "item.read",
-    "reservation.manage",
-    "reservation.read",
-    "stock.hold",
-    "stock.read",
-    "storage.usage",
-    "token.introspect",
-    "warehouse.read",
-  ],
+  // What the platform's access check grants a service acting on its own: one list for both.
+  service: SERVICE_PERMISSIONS,
 };
 
 /** The role whose holders the bootstrap looks for, and gives the first user. */

@@ -52,7 +52,7 @@ export class Authenticator {
    * a few map lookups, no promise); a promise when a signature must be checked or the user
    * service asked.
    */
-  callerOf(metadata: Metadata, peer: string, lenient: boolean): Caller | Promise<Caller> {
+  callerOf(metadata: Metadata, peer: () => string, lenient: boolean): Caller | Promise<Caller> {
     const serviceToken = first(metadata, "x-service-token");
     const credential = this.credentialOf(metadata, lenient);
     const viaService = serviceToken === undefined ? undefined : this.opts.serviceTokens.known(serviceToken);
@@ -62,7 +62,7 @@ export class Authenticator {
     return this.lookUp(metadata, peer, lenient, serviceToken, credential);
   }
 
-  private async lookUp(metadata: Metadata, peer: string, lenient: boolean, serviceToken: string | undefined, credential: Credential | undefined) {
+  private async lookUp(metadata: Metadata, peer: () => string, lenient: boolean, serviceToken: string | undefined, credential: Credential | undefined) {
     let viaService: string | undefined;
     if (serviceToken !== undefined) {
       viaService = await this.opts.serviceTokens.verify(serviceToken);
@@ -75,13 +75,14 @@ export class Authenticator {
   /** principal: null when the credential is known to be invalid now. */
   private assemble(
     metadata: Metadata,
-    peer: string,
+    /** The transport peer, asked for only when no service vouches for the client's address. */
+    peer: () => string,
     lenient: boolean,
     viaService: string | undefined,
     credential: Credential | undefined,
     principal: Principal | null | undefined,
   ): Caller {
-    const clientIp = (viaService && first(metadata, "x-client-ip")) || addressOf(peer);
+    const clientIp = (viaService && first(metadata, "x-client-ip")) || addressOf(peer());
     const agent = first(metadata, viaService ? "x-client-user-agent" : "user-agent");
     const userAgent = agent && agent.length > USER_AGENT_MAX ? agent.slice(0, USER_AGENT_MAX) : agent;
     if (credential === undefined) {

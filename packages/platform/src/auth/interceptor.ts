@@ -93,7 +93,7 @@ export function accessGuard(control: AccessControl, method: DescMethod): (ctx: C
     const ctx = context as MutableContext;
     let caller: Caller | Promise<Caller>;
     try {
-      caller = control.authenticator.callerOf(ctx.metadata, ctx.peer, lenient);
+      caller = control.authenticator.callerOf(ctx.metadata, () => ctx.peer, lenient);
     } catch (err) {
       return refused(ctx, err);
     }

@@ -3,7 +3,7 @@
  * gRPC agreeing on the same resource.
  */
 import { toJson } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { ErrorInfoSchema } from "@inv/gen/google/rpc/error_details_pb";
 import { ItemService } from "@inv/gen/inventory/v1/item_pb";
@@ -15,9 +15,11 @@ import { startTestCluster, type TestCluster } from "./testing.js";
 
 let cluster: TestCluster;
 let grpcChannel: GrpcChannel;
+let viewerToken: string;
 beforeAll(async () => {
   cluster = await startTestCluster();
-  grpcChannel = new GrpcChannel(`dns:///${cluster.grpc.warehouse}`);
+  viewerToken = (await cluster.userWithRoles(["viewer"])).token;
+  grpcChannel = new GrpcChannel(`dns:///${cluster.grpc.warehouse}`, { metadata: () => ({ authorization: cluster.authorization }) });
 });
 afterAll(async () => {
   grpcChannel?.close();
@@ -25,10 +27,19 @@ afterAll(async () => {
 });
 
 const MISSING = "0190a0a0-0000-7000-8000-000000000000";
-const transports: [string, string, () => Transport][] = [
-  ["Connect JSON", "CJ", () => createConnectTransport({ baseUrl: cluster.baseUrl, httpVersion: "1.1", useBinaryFormat: false })],
-  ["Connect binary", "CB", () => createConnectTransport({ baseUrl: cluster.baseUrl, httpVersion: "1.1", useBinaryFormat: true })],
-  ["gRPC-Web", "GW", () => createGrpcWebTransport({ baseUrl: cluster.baseUrl, httpVersion: "1.1" })],
+/** Sends this authorization header with every call. */
+const bearer =
+  (authorization: () => string): Interceptor =>
+  (next) =>
+  (req) => {
+    req.header.set("authorization", authorization());
+    return next(req);
+  };
+type MakeTransport = (interceptors: Interceptor[]) => Transport;
+const transports: [string, string, MakeTransport][] = [
+  ["Connect JSON", "CJ", (interceptors) => createConnectTransport({ baseUrl: cluster.baseUrl, httpVersion: "1.1", useBinaryFormat: false, interceptors })],
+  ["Connect binary", "CB", (interceptors) => createConnectTransport({ baseUrl: cluster.baseUrl, httpVersion: "1.1", useBinaryFormat: true, interceptors })],
+  ["gRPC-Web", "GW", (interceptors) => createGrpcWebTransport({ baseUrl: cluster.baseUrl, httpVersion: "1.1", interceptors })],
 ];
 
 const failure = (call: Promise<unknown>) =>
@@ -37,8 +48,18 @@ const failure = (call: Promise<unknown>) =>
     (e: unknown) => ConnectError.from(e),
   );
 
-describe.each(transports)("%s through the edge", (_name, prefix, transport) => {
+describe.each(transports)("%s through the edge", (_name, prefix, make) => {
+  const transport = () => make([bearer(() => cluster.authorization)]);
   const warehouses = () => createClient(WarehouseService, transport());
+
+  it("without credentials → Unauthenticated; a viewer's write → PermissionDenied", async () => {
+    const anonymous = await failure(createClient(WarehouseService, make([])).listWarehouses({}));
+    expect(anonymous.code).toBe(Code.Unauthenticated);
+    const asViewer = createClient(WarehouseService, make([bearer(() => `Bearer ${viewerToken}`)]));
+    expect((await asViewer.listWarehouses({})).warehouses).toBeDefined();
+    const write = await failure(asViewer.createWarehouse({ warehouse: { code: `${prefix}-VIEWER`, name: "x" } }));
+    expect(write.code).toBe(Code.PermissionDenied);
+  });
 
   it("creates, gets and lists a warehouse", async () => {
     const { warehouse } = await warehouses().createWarehouse({ warehouse: { code: `${prefix}-1`, name: "Protocol DC", priority: 7 } });
@@ -113,7 +134,7 @@ describe("REST and gRPC agree", () => {
       fc.asyncProperty(warehouse, async (input) => {
         const res = await fetch(`${cluster.baseUrl}/v1/warehouses`, {
           method: "POST",
-          headers: { "content-type": "application/json" },
+          headers: { "content-type": "application/json", authorization: cluster.authorization },
           body: JSON.stringify(input),
         });
         const rest = (await res.json()) as Record<string, unknown>;

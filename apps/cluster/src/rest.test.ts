@@ -1,6 +1,6 @@
 /** The cluster end to end through the edge's REST: statuses, error bodies, request ids, CORS. */
 import { publicServices } from "@inv/service-catalog/descriptors";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startTestCluster, type TestCluster } from "./testing.js";
 
 let cluster: TestCluster;
@@ -9,11 +9,15 @@ beforeAll(async () => {
 });
 afterAll(() => cluster?.stop());
 
-const json = { "content-type": "application/json" };
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = json) {
+/** No credentials: the header left out. */
+const ANONYMOUS = { authorization: undefined };
+
+/** One REST call, as the administrator unless `headers` says otherwise (a header set to undefined is left out). */
+async function call(method: string, path: string, body?: unknown, headers: Record<string, string | undefined> = {}) {
+  const all: Record<string, string | undefined> = { "content-type": "application/json", authorization: cluster.authorization, ...headers };
   const res = await fetch(`${cluster.baseUrl}${path}`, {
     method,
-    headers,
+    headers: Object.fromEntries(Object.entries(all).filter((e): e is [string, string] => e[1] !== undefined)),
     ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
   });
   const text = await res.text();
@@ -145,11 +149,11 @@ describe("REST over the whole cluster", () => {
   });
 
   it("serves /healthz, /readyz and /openapi.json", async () => {
-    expect((await call("GET", "/healthz")).body).toEqual({ status: "ok" });
-    const ready = await call("GET", "/readyz");
+    expect((await call("GET", "/healthz", undefined, ANONYMOUS)).body).toEqual({ status: "ok" });
+    const ready = await call("GET", "/readyz", undefined, ANONYMOUS);
     expect(ready.status).toBe(200);
     expect(Object.values(ready.body!["services"])).toEqual(expect.arrayContaining(["SERVING"]));
-    const doc = (await call("GET", "/openapi.json")).body!;
+    const doc = (await call("GET", "/openapi.json", undefined, ANONYMOUS)).body!;
     expect(doc["openapi"]).toBe("3.1.0");
     expect(Object.keys(doc["paths"])).toEqual(expect.arrayContaining(["/v1/warehouses", "/v1/warehouses/{id}", "/v1/reservations/{id}:confirm"]));
   });
@@ -165,7 +169,7 @@ describe("REST over the whole cluster", () => {
   });
 
   it("every REST route of every public service refuses bad input with 400 and the error body", async () => {
-    const doc = (await call("GET", "/openapi.json")).body!;
+    const doc = (await call("GET", "/openapi.json", undefined, ANONYMOUS)).body!;
     let routes = 0;
     for (const [template, item] of Object.entries(doc["paths"] as Record<string, Record<string, unknown>>)) {
       const path = template.replace(/\{[^}]+\}/g, "not-an-id");
@@ -179,5 +183,66 @@ describe("REST over the whole cluster", () => {
     }
     // At least one route per method of the catalog's public services (edge-contract.test.ts holds the set).
     expect(routes).toBeGreaterThanOrEqual(publicServices.flatMap((s) => s.methods).length);
+  });
+});
+
+describe("REST with and without rights", () => {
+  const expectChallenge = (res: Awaited<ReturnType<typeof call>>, what: string) => {
+    expect(res.status, what).toBe(401);
+    expect(res.headers.get("www-authenticate"), what).toBe("Bearer");
+    expect(res.body, what).toMatchObject(ERROR_BODY);
+    expect(res.body, what).toMatchObject({ error: { code: "UNAUTHENTICATED" } });
+    expect(res.body!["error"].request_id, what).toBe(res.headers.get("x-request-id"));
+  };
+
+  it.each([
+    ["GET", "/v1/warehouses", undefined],
+    ["GET", "/v1/warehouses/0190a0a0-0000-7000-8000-000000000000", undefined],
+    ["POST", "/v1/warehouses", { code: "ANON-1", name: "x" }],
+    ["GET", "/v1/users", undefined],
+    ["GET", "/v1/me", undefined],
+    ["POST", "/v1/auth:logout", {}],
+  ])("anonymous %s %s → 401, WWW-Authenticate: Bearer and the error body", async (method, path, body) => {
+    expectChallenge(await call(method, path, body, ANONYMOUS), "no credentials");
+    expectChallenge(await call(method, path, body, { authorization: "Bearer not-a-token" }), "a malformed token");
+    expectChallenge(await call(method, path, body, { authorization: undefined, "x-api-key": "imk_AAAAAAAA_nope" }), "an unknown API key");
+  });
+
+  it("nothing was written by the refused anonymous create", async () => {
+    expect((await call("GET", "/v1/warehouses?code=ANON-1")).body!["warehouses"]).toEqual([]);
+  });
+
+  it("signs in and out over REST: the token works until Logout, then 401", async () => {
+    const user = await cluster.userWithRoles(["viewer"]);
+    const as = { authorization: `Bearer ${user.token}` };
+    expect((await call("GET", "/v1/me", undefined, as)).body).toMatchObject({ user: { id: user.userId, roles: ["viewer"] } });
+    expect((await call("POST", "/v1/auth:logout", {}, as)).status).toBe(200);
+    await vi.waitFor(async () => expectChallenge(await call("GET", "/v1/warehouses", undefined, as), "after Logout"), { timeout: 1_000, interval: 20 });
+  });
+
+  it("a viewer reads, but its write → 403 PERMISSION_DENIED with the error body, and nothing is written", async () => {
+    const viewer = await cluster.userWithRoles(["viewer"]);
+    const as = { authorization: `Bearer ${viewer.token}` };
+    expect((await call("GET", "/v1/warehouses", undefined, as)).status).toBe(200);
+    const write = await call("POST", "/v1/warehouses", { code: "VIEWER-1", name: "x" }, as);
+    expect(write.status).toBe(403);
+    expect(write.headers.get("www-authenticate")).toBeNull();
+    expect(write.body).toMatchObject(ERROR_BODY);
+    expect(write.body).toMatchObject({ error: { code: "PERMISSION_DENIED" } });
+    expect((await call("GET", "/v1/warehouses?code=VIEWER-1")).body!["warehouses"]).toEqual([]);
+  });
+
+  it("an API key works as a bearer token and as x-api-key, with its role's rights", async () => {
+    const key = await cluster.apiKeyWithRole("viewer");
+    for (const headers of [{ authorization: `Bearer ${key.secret}` }, { authorization: undefined, "x-api-key": key.secret }]) {
+      expect((await call("GET", "/v1/warehouses", undefined, headers)).status).toBe(200);
+      expect((await call("POST", "/v1/warehouses", { code: "KEY-1", name: "x" }, headers)).status).toBe(403);
+    }
+  });
+
+  it("an internal service stays 404 at the edge, even for the administrator", async () => {
+    for (const path of ["/v1/holds", "/v1/storage-usage", "/inventory.v1.HoldService/HoldStock", "/user.v1.TokenService/IntrospectToken"]) {
+      expect((await call("POST", path, {})).status, `POST ${path}`).toBe(404);
+    }
   });
 });

@@ -1,7 +1,7 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { type Code, ConnectError, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
 import { badRequestOf, errorInfoOf, type Logger } from "@inv/platform";
-import { BadRequestSchema, ErrorInfoSchema } from "@inv/gen/google/rpc/error_details_pb";
+import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "@inv/gen/google/rpc/error_details_pb";
 import { asDomainError, errorBody } from "./http-errors.js";
 import type { Upstreams } from "./upstream.js";
 
@@ -55,6 +55,7 @@ export function toConnectError(err: unknown, requestId: string, log: Logger): Co
   const { error, unexpected } = asDomainError(err, requestId);
   if (unexpected) log.error({ err, requestId, error: errorBody(error, requestId).error }, "unexpected error at the edge (Connect)");
   const badRequest = badRequestOf(error);
-  const details = [{ desc: ErrorInfoSchema, value: errorInfoOf(error) }, ...(badRequest ? [{ desc: BadRequestSchema, value: badRequest }] : [])];
+  const retry = error.retryAfterSeconds === undefined ? [] : [{ desc: RetryInfoSchema, value: { retryDelay: { seconds: BigInt(error.retryAfterSeconds) } } }];
+  const details = [{ desc: ErrorInfoSchema, value: errorInfoOf(error) }, ...(badRequest ? [{ desc: BadRequestSchema, value: badRequest }] : []), ...retry];
   return new ConnectError(error.message, error.code as number as Code, undefined, details);
 }

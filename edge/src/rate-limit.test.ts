@@ -5,6 +5,10 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
+import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { ErrorInfoSchema, RetryInfoSchema } from "@inv/gen/google/rpc/error_details_pb";
+import { WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
 import { createLogger } from "@inv/platform";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ErrorBody } from "./http-errors.js";
@@ -26,6 +30,7 @@ afterEach(async () => {
 });
 
 interface Edge {
+  readonly url: string;
   get(path: string, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: unknown }>;
 }
 
@@ -36,9 +41,10 @@ interface Edge {
 async function startEdgeWith(settings: Partial<RateLimitSettings>, identify?: Identify, waitForRedis = true): Promise<Edge> {
   const limits = RateLimits.create({ perAddress: off, perUser: off, perApiKey: off, ...settings }, log);
   if (waitForRedis) await limits?.shared();
+  // The warehouse routes exist (Connect and REST) but lead nowhere: refused calls never leave.
   const handler = createEdgeHandler({
-    services: [],
-    upstreams: new Upstreams([], () => "", 1_000, { token: () => "" }),
+    services: [WarehouseService],
+    upstreams: new Upstreams([WarehouseService], () => "dns:///127.0.0.1:9", 1_000, { token: () => "" }),
     log,
     cors: { origins: [] },
     openapi: { openapi: "3.1.0" },
@@ -51,6 +57,7 @@ async function startEdgeWith(settings: Partial<RateLimitSettings>, identify?: Id
   running.push({ server, limits });
   const { port } = server.address() as { port: number };
   return {
+    url: `http://127.0.0.1:${port}`,
     async get(path, headers = {}) {
       const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers });
       return { status: res.status, headers: res.headers, body: await res.json() };
@@ -141,6 +148,29 @@ describe.runIf(redisUrl)("rate limits in Redis, across edges", () => {
     await expectRefused(a, from("10.0.0.9"), 4, "from this address");
     await expectRefused(b, from("10.0.0.9"), 4, "from this address");
     expect((await a.get("/openapi.json", from("10.0.0.10"))).status).toBe(200);
+  });
+});
+
+describe("a refused Connect or gRPC-Web call", () => {
+  it("is answered in its own protocol, with the code, the reason and when to retry", async () => {
+    const edge = await startEdgeWith({ perAddress: { points: 1, durationSeconds: 60 } });
+    const failures = async (transport: Transport) => {
+      const client = createClient(WarehouseService, transport);
+      const errors: ConnectError[] = [];
+      for (let i = 0; i < 2; i++)
+        await client.getWarehouse({ id: "x" }, { headers: from("10.9.9.9") }).catch((e: unknown) => errors.push(ConnectError.from(e)));
+      return errors.at(-1)!;
+    };
+    for (const transport of [
+      createConnectTransport({ baseUrl: edge.url, httpVersion: "1.1" }),
+      createGrpcWebTransport({ baseUrl: edge.url, httpVersion: "1.1" }),
+    ]) {
+      const err = await failures(transport);
+      expect(err.code).toBe(Code.ResourceExhausted);
+      expect(err.rawMessage).toMatch(/^too many requests from this address; retry in \d+ s$/);
+      expect(err.findDetails(ErrorInfoSchema)[0]?.reason).toBe("RATE_LIMITED");
+      expect(Number(err.findDetails(RetryInfoSchema)[0]?.retryDelay?.seconds)).toBeGreaterThanOrEqual(1);
+    }
   });
 });
 

@@ -2,10 +2,11 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import { createContextKey, createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { status } from "@grpc/grpc-js";
 import { PUBLIC, requiredPermission, type DomainError, type Logger } from "@inv/platform";
-import { connectRoutes } from "./connect-routes.js";
+import { connectRoutes, toConnectError } from "./connect-routes.js";
 import { serveDocs } from "./docs.js";
 import { clientAddress, forwardedUserAgent } from "./client.js";
 import { applyCors, type CorsPolicy } from "./cors.js";
@@ -41,6 +42,7 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
  */
 const accessLogLevel = (httpStatus: number) => (httpStatus >= 500 ? "warn" : httpStatus >= 400 ? "info" : "debug");
 const MOST_SEVERE_ACCESS_LEVEL = "warn";
+const REFUSAL = createContextKey<DomainError | undefined>(undefined, { description: "the edge's own refusal of the call" });
 const RPC_PATH = /^\/[a-z][\w.]*\.[A-Z]\w*\/[A-Z]\w*$/;
 
 /**
@@ -59,10 +61,34 @@ export function createEdgeHandler(opts: EdgeHandlerOptions) {
   const openapiJson = JSON.stringify(opts.openapi);
   const notFound = (req: IncomingMessage, res: ServerResponse) =>
     sendError(res, req.headers["x-request-id"] as string, new EdgeError(status.NOT_FOUND, `no route for ${req.method} ${pathOf(req)}`));
+  // A Connect or gRPC-Web call the edge refuses itself (rate limit, no credentials) is answered
+  // in that protocol, by connect-es, from inside its router: the refusal rides in on the call's
+  // context values and an interceptor throws it before the call is forwarded.
+  const refusals = new WeakMap<IncomingMessage, DomainError>();
   const connect = connectNodeAdapter({
     routes: connectRoutes(opts.services, opts.upstreams, opts.log),
     fallback: (req, res) => notFound(req as IncomingMessage, res as ServerResponse),
+    contextValues: (req) => {
+      const values = createContextValues();
+      const refusal = refusals.get(req as IncomingMessage);
+      if (refusal) values.set(REFUSAL, refusal);
+      return values;
+    },
+    interceptors: [
+      (next) => (call) => {
+        const refusal = call.contextValues.get(REFUSAL);
+        if (refusal) throw toConnectError(refusal, call.header.get("x-request-id") ?? "", opts.log);
+        return next(call);
+      },
+    ],
   });
+  /** Refuses a request in its own protocol: Connect and gRPC-Web on RPC paths, the error body elsewhere. */
+  const refuse = (req: IncomingMessage, res: ServerResponse, requestId: string, refusal: DomainError) => {
+    if (!RPC_PATH.test(pathOf(req) ?? "")) return sendError(res, requestId, refusal);
+    setErrorHeaders(res, refusal, httpStatusOf(refusal));
+    refusals.set(req, refusal);
+    return connect(req, res);
+  };
 
   return async (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
@@ -99,7 +125,7 @@ export function createEdgeHandler(opts: EdgeHandlerOptions) {
       const caller = found instanceof Promise ? await found : found;
       if (rateLimits !== undefined) {
         const refused = await rateLimits.admit(address, caller, res);
-        if (refused !== undefined) return sendError(res, requestId, refused);
+        if (refused !== undefined) return refuse(req, res, requestId, refused);
       }
       if (req.method === "GET" && url.pathname === "/openapi.json") {
         res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
@@ -125,7 +151,7 @@ export function createEdgeHandler(opts: EdgeHandlerOptions) {
       if (RPC_PATH.test(url.pathname)) {
         const method = rpcMethods.get(url.pathname);
         const unauthenticated = method && refuseUnauthenticated(req, method, caller);
-        if (unauthenticated) return sendError(res, requestId, unauthenticated);
+        if (unauthenticated) return refuse(req, res, requestId, unauthenticated);
         return connect(req, res);
       }
       return notFound(req, res);

@@ -54,7 +54,10 @@ describe.each(transports)("%s through the edge", (_name, prefix, make) => {
 
   it("without credentials → Unauthenticated; a viewer's write → PermissionDenied", async () => {
     const anonymous = await failure(createClient(WarehouseService, make([])).listWarehouses({}));
+    // Refused by the edge itself, and still answered in the caller's protocol, with its reason.
     expect(anonymous.code).toBe(Code.Unauthenticated);
+    expect(anonymous.rawMessage).toMatch(/needs credentials/);
+    expect(anonymous.findDetails(ErrorInfoSchema)[0]?.reason).toBe("CREDENTIALS_REQUIRED");
     const asViewer = createClient(WarehouseService, make([bearer(() => `Bearer ${viewerToken}`)]));
     expect((await asViewer.listWarehouses({})).warehouses).toBeDefined();
     const write = await failure(asViewer.createWarehouse({ warehouse: { code: `${prefix}-VIEWER`, name: "x" } }));

@@ -51,7 +51,7 @@ export interface ServiceResources {
   log: Logger;
   /** Messages to every process of the cluster (Redis pub/sub, or in process). */
   bus: Bus;
-  /** A Redis connection when REDIS_URL is set, for what needs Redis itself (e.g. rate limiters). */
+  /** A Redis connection when REDIS_URL is set, for what needs Redis itself (e.g. rate limiters); its keys carry the service's cache prefix. */
   redis: Redis | undefined;
   /** This process's service identity, for calls to other services. */
   identity: ServiceIdentity;
@@ -105,7 +105,8 @@ export async function startService(def: ServiceDefinitionOptions, settings: Serv
     closers.push(() => cache.close());
     const bus = createBus({ redisUrl: settings.redisUrl, namespace: settings.busNamespace, log });
     closers.push(() => bus.close());
-    const redis = settings.redisUrl ? new Redis(settings.redisUrl, { maxRetriesPerRequest: 1 }) : undefined;
+    // Its keys carry the cache prefix: clusters (and test runs) sharing one Redis stay apart.
+    const redis = settings.redisUrl ? new Redis(settings.redisUrl, { maxRetriesPerRequest: 1, keyPrefix: `${settings.cachePrefix ?? def.name}:` }) : undefined;
     if (redis) closers.push(() => void redis.disconnect());
     const identity = await ServiceIdentity.start(def.name, settings.serviceSecret, processNames);
     closers.push(() => identity.close());

@@ -1,3 +1,5 @@
+import { create } from "@bufbuild/protobuf";
+import { TimestampSchema, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { violationsOf } from "./testing/violations.js";
@@ -52,6 +54,18 @@ describe("FieldChecker", () => {
   it("request ids are optional, and bounded when given", () => {
     expect(checkFields((v) => v.requestId("request_id", ""))).toBe("");
     expect(first((v) => v.requestId("request_id", "a b"))).toMatchObject({ field: "request_id", constraint: "format" });
+  });
+
+  it("timestamps stay within the protobuf range (0001 to 9999), and may be required to lie ahead", () => {
+    const at = (seconds: bigint, nanos = 0) => create(TimestampSchema, { seconds, nanos });
+    expect(checkFields((v) => v.timestamp("t", undefined))).toBeUndefined();
+    expect(checkFields((v) => v.timestamp("t", at(0n)))?.toISOString()).toBe("1970-01-01T00:00:00.000Z");
+    expect(checkFields((v) => v.timestamp("t", at(253_402_300_799n)))?.toISOString()).toBe("9999-12-31T23:59:59.000Z");
+    for (const bad of [at(253_402_300_800n), at(-62_135_596_801n), at(9_000_000_000_000n), at(0n, -1), at(0n, 1_000_000_000)]) {
+      expect(violationsOf((v) => v.timestamp("t", bad))).toMatchObject([{ field: "t", constraint: "range" }]);
+    }
+    expect(violationsOf((v) => v.timestamp("t", at(1n), { future: true }))).toMatchObject([{ field: "t", constraint: "future" }]);
+    expect(checkFields((v) => v.timestamp("t", timestampFromDate(new Date(Date.now() + 60_000)), { future: true }))).toBeInstanceOf(Date);
   });
 
   it("reports every field at fault at once, one violation per field, in the order checked", () => {

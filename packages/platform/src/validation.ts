@@ -1,3 +1,4 @@
+import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { invalidFields, type FieldViolation } from "./errors.js";
 import { CODE_PATTERN, LABEL_KEY_MAX, LABEL_VALUE_MAX, LABELS_MAX_ENTRIES, REQUEST_ID_PATTERN, UUID_PATTERN } from "./field-limits.js";
 
@@ -85,6 +86,23 @@ export class FieldChecker {
     return labels;
   }
 
+  /**
+   * A google.protobuf.Timestamp as a Date, or undefined when it is unset. A timestamp outside
+   * what the protobuf spec allows (years 0001 to 9999, nanos below a second) is a violation: as a
+   * Date it would be invalid or beyond what Postgres and JSON can hold.
+   */
+  timestamp(field: string, value: Timestamp | undefined, opts: { future?: boolean } = {}): Date | undefined {
+    if (value === undefined) return undefined;
+    const seconds = Number(value.seconds);
+    if (seconds < TIMESTAMP_MIN_SECONDS || seconds > TIMESTAMP_MAX_SECONDS || value.nanos < 0 || value.nanos > 999_999_999) {
+      this.fail(field, "range", `${field} must be a time between 0001-01-01 and 9999-12-31`, String(value.seconds));
+      return undefined;
+    }
+    const date = timestampDate(value);
+    if (opts.future && date.getTime() <= Date.now()) this.fail(field, "future", `${field} must be in the future`, date.toISOString());
+    return date;
+  }
+
   /** An AIP-155 request id; empty means the caller asked for no deduplication. */
   requestId(field: string, value: string): string {
     if (value !== "" && !REQUEST_ID_PATTERN.test(value)) {
@@ -98,6 +116,10 @@ export class FieldChecker {
     if (this.#violations.length > 0) throw invalidFields(this.#violations);
   }
 }
+
+/** The range of google.protobuf.Timestamp: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z. */
+const TIMESTAMP_MIN_SECONDS = -62_135_596_800;
+const TIMESTAMP_MAX_SECONDS = 253_402_300_799;
 
 /**
  * Runs the checks of one request and returns what they built, or throws one INVALID_ARGUMENT

@@ -1,4 +1,3 @@
-import { timestampDate } from "@bufbuild/protobuf/wkt";
 import {
   FailedPrecondition,
   NAME_MAX,
@@ -32,10 +31,7 @@ export function apiKeyHandlers({ db, invalidate }: UserDeps) {
     if (!k) throw invalid("api_key", "required", "api_key is required");
     const owner = requireUser(ctx, "CreateApiKey");
     const values = checkFields((v) => {
-      const expireAt = k.expireTime ? timestampDate(k.expireTime) : null;
-      if (expireAt && expireAt.getTime() <= Date.now()) {
-        v.fail("api_key.expire_time", "future", "api_key.expire_time must be in the future", expireAt.toISOString());
-      }
+      const expireAt = v.timestamp("api_key.expire_time", k.expireTime, { future: true }) ?? null;
       return { name: v.text("api_key.name", k.name, { max: NAME_MAX, required: true }), role: checkRoleName(v, "api_key.role", k.role), expireAt };
     });
     const { prefix, secret } = newApiKeySecret();

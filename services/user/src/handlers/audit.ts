@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { UUID_PATTERN, checkFields, type ServiceImpl } from "@inv/platform";
 import type { AuditEvent, AuditRecordService } from "@inv/gen/user/v1/audit_pb";
 import type { UserService } from "@inv/gen/user/v1/user_pb";
@@ -35,6 +35,7 @@ function rowsOf(events: readonly AuditEvent[]): NewAuditEvent[] {
       const field = `audit_events[${i}]`;
       if (e.id !== "" && !UUID_PATTERN.test(e.id)) v.fail(`${field}.id`, "format", `${field}.id must be a UUID (or empty)`, e.id);
       if (!e.occurTime) v.fail(`${field}.occur_time`, "required", `${field}.occur_time is required`);
+      else v.timestamp(`${field}.occur_time`, e.occurTime);
       if (e.service === "") v.fail(`${field}.service`, "required", `${field}.service is required`);
       if (e.method === "") v.fail(`${field}.method`, "required", `${field}.method is required`);
       if (e.details && Buffer.byteLength(JSON.stringify(e.details)) > AUDIT_DETAILS_MAX_BYTES) {
@@ -56,6 +57,7 @@ export function auditRecordHandlers({ db }: UserDeps) {
 
 export function auditReadHandlers({ db }: UserDeps) {
   const listAuditEventsHandler: ServiceImpl<typeof UserService>["listAuditEvents"] = async (req) => {
+    const [startTime, endTime] = checkFields((v) => [v.timestamp("start_time", req.startTime), v.timestamp("end_time", req.endTime)]);
     const filter = {
       actorId: req.actorId || undefined,
       service: req.service || undefined,
@@ -64,8 +66,8 @@ export function auditReadHandlers({ db }: UserDeps) {
       resourceId: req.resourceId || undefined,
       outcomes: req.outcomes.length ? [...new Set(req.outcomes.map(outcomeName))].sort() : undefined,
       requestId: req.requestId || undefined,
-      startTime: req.startTime ? timestampDate(req.startTime).toISOString() : undefined,
-      endTime: req.endTime ? timestampDate(req.endTime).toISOString() : undefined,
+      startTime: startTime?.toISOString(),
+      endTime: endTime?.toISOString(),
       oldestFirst: req.oldestFirst,
     };
     const page = await keysetPage(

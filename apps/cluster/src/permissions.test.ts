@@ -64,8 +64,6 @@ const CALLERS: readonly Caller[] = [
   { name: "anonymous", kind: "anonymous" },
   ...SIGN_IN_ROLES.map((role): Caller => ({ name: role, kind: "user", role })),
   { name: `API key (${KEY_ROLE})`, kind: "api_key", role: KEY_ROLE },
-  // Nothing stops an administrator giving a person the service role: its rights still never open an internal service.
-  { name: "user with the service role", kind: "user", role: "service" },
   { name: "service (reservation)", kind: "service", role: "service" },
   { name: "edge without credentials", kind: "anonymous", viaEdge: true },
 ];
@@ -178,10 +176,18 @@ describe("the contracts and the built-in roles", () => {
     expect(isLogout(connectRows.at(-1)!.method)).toBe(true);
   });
 
-  it("the service role holds exactly what the platform lets services act with, and is built in", async () => {
+  it("the service role holds exactly what the platform lets services act with, is built in, and no person or key may hold it", async () => {
     const { role } = await cluster.users.getRole({ name: "service" });
     expect(role?.builtIn).toBe(true);
     expect([...role!.permissions].sort()).toEqual([...SERVICE_PERMISSIONS].sort());
+    const refused = (call: Promise<unknown>) =>
+      call.then(
+        () => "allowed",
+        (e: { code: number; reason: string }) => `${e.code}:${e.reason}`,
+      );
+    const { userId } = await cluster.userWithRoles(["viewer"]);
+    expect(await refused(cluster.users.assignRoles({ id: userId, roles: ["service"] }))).toBe("3:INVALID_FIELD");
+    expect(await refused(cluster.users.createApiKey({ apiKey: { name: "as a service", role: "service" } }))).toBe("3:INVALID_FIELD");
   });
 
   it("services hold every permission an internal RPC declares, so each internal RPC has a caller", () => {

@@ -188,8 +188,10 @@ describe("API keys", () => {
       code: "PERMISSION_DENIED",
       reason: "ROLE_EXCEEDS_CALLER",
     });
-    expect(await failure(t.as(UserService, accessToken).createApiKey({ apiKey: { name: "svc", role: "service" } }))).toMatchObject({
-      code: "PERMISSION_DENIED",
+    // The service role is the platform's own: no key may act with it, whoever asks.
+    expect(await failure(t.admin.createApiKey({ apiKey: { name: "svc", role: "service" } }))).toMatchObject({
+      code: "INVALID_ARGUMENT",
+      fields: ["api_key.role"],
     });
     expect((await t.admin.listApiKeys({ ownerUserId: manager.id, showInactive: true })).apiKeys).toEqual([]);
   });

@@ -16,3 +16,10 @@ export const BUILT_IN_ROLE_PERMISSIONS: Readonly<Record<(typeof BUILT_IN_ROLES)[
 
 /** The role whose holders the bootstrap looks for, and gives the first user. */
 export const ADMIN_ROLE = "admin";
+
+/**
+ * The role platform services act with on their own. No person or API key may hold it: it opens
+ * nothing internal to them (only a service identity does), but it is not meant for people, and
+ * the audit trail should never show a person acting as a service.
+ */
+export const SERVICE_ROLE = "service";

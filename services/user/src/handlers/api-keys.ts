@@ -14,7 +14,7 @@ import type { UserService } from "@inv/gen/user/v1/user_pb";
 import { checkRoleName } from "../domain/rules.js";
 import { toApiKey } from "../mapping.js";
 import { findApiKey, insertApiKey, listApiKeys, revokeApiKey } from "../store/api-keys.js";
-import { lockRoleForUse } from "../store/roles.js";
+import { lockRoleForUse, refuseServiceRole } from "../store/roles.js";
 import { newApiKeySecret, sha256 } from "../tokens/secrets.js";
 import { actingUserId, requireUser } from "./caller.js";
 import type { UserDeps } from "./deps.js";
@@ -34,6 +34,7 @@ export function apiKeyHandlers({ db, invalidate }: UserDeps) {
       const expireAt = v.timestamp("api_key.expire_time", k.expireTime, { future: true }) ?? null;
       return { name: v.text("api_key.name", k.name, { max: NAME_MAX, required: true }), role: checkRoleName(v, "api_key.role", k.role), expireAt };
     });
+    refuseServiceRole([values.role], "api_key.role");
     const { prefix, secret } = newApiKeySecret();
     const row = await inTransaction(db, async (tx) => {
       const role = await lockRoleForUse(tx, values.role);

@@ -1,5 +1,6 @@
 import { and, arrayOverlaps, asc, count, eq, gt, inArray, isNull, or, sql } from "drizzle-orm";
-import { AlreadyExists, FailedPrecondition, notFound, stillInUse, violates, type Db } from "@inv/platform";
+import { AlreadyExists, FailedPrecondition, invalid, notFound, stillInUse, violates, type Db } from "@inv/platform";
+import { SERVICE_ROLE } from "../domain/built-in-roles.js";
 import type { KeysetQuery } from "./paging.js";
 import { apiKeys, roles, userRoles, users, type RoleRow } from "./schema.js";
 
@@ -44,6 +45,7 @@ export async function findRoles(db: Db, names: readonly string[]): Promise<RoleR
  * before the commit.
  */
 export async function requireRoles(db: Db, names: readonly string[], field: string): Promise<RoleRow[]> {
+  refuseServiceRole(names, field);
   const found = await findRoles(db, names);
   const missing = names.filter((name) => !found.some((r) => r.name === name));
   if (missing.length > 0) {
@@ -54,6 +56,13 @@ export async function requireRoles(db: Db, names: readonly string[], field: stri
     );
   }
   return found;
+}
+
+/** The service role is the platform's own: no user or API key may be given it (INVALID_ARGUMENT). */
+export function refuseServiceRole(names: readonly string[], field: string) {
+  if (names.includes(SERVICE_ROLE)) {
+    throw invalid(field, "not_reserved", `the "${SERVICE_ROLE}" role is reserved for the platform's own services`, SERVICE_ROLE);
+  }
 }
 
 export interface RoleFilter {

@@ -77,7 +77,9 @@ export async function compare(tool: LoadTool, sides: readonly Side[], floor: Sid
     const order = round % 2 === 0 ? all : [...all].reverse();
     for (const size of ["low", "high"] as const) {
       for (const side of order) {
-        runs.get(side)![size].push(await measure(tool, side, { url: side.url, headers: side.headers, connections: opts[size], seconds: opts.seconds }, opts.warmupSeconds));
+        runs
+          .get(side)!
+          [size].push(await measure(tool, side, { url: side.url, headers: side.headers, connections: opts[size], seconds: opts.seconds }, opts.warmupSeconds));
       }
     }
   }

@@ -18,7 +18,12 @@ export interface ProtocolsSettings {
 
 /** The same GetWarehouse straight over gRPC (the baseline), then over REST and Connect through the edge. */
 export async function protocolsTable(s: ProtocolsSettings): Promise<string> {
-  const rest: LoadSpec = { url: `${s.edgeUrl}/v1/warehouses/${s.id}`, connections: s.connections, seconds: s.seconds, headers: { authorization: s.authorization } };
+  const rest: LoadSpec = {
+    url: `${s.edgeUrl}/v1/warehouses/${s.id}`,
+    connections: s.connections,
+    seconds: s.seconds,
+    headers: { authorization: s.authorization },
+  };
   const connect: LoadSpec = {
     url: `${s.edgeUrl}/warehouse.v1.WarehouseService/GetWarehouse`,
     connections: s.connections,
@@ -39,7 +44,14 @@ export async function protocolsTable(s: ProtocolsSettings): Promise<string> {
 }
 
 function grpcLoad(s: ProtocolsSettings, seconds: number): Promise<LoadResult> {
-  const env = { ...process.env, GRPC_TARGET: `dns:///${s.warehouseTarget}`, WAREHOUSE_ID: s.id, AUTHORIZATION: s.authorization, CONCURRENCY: String(s.connections), SECONDS: String(seconds) };
+  const env = {
+    ...process.env,
+    GRPC_TARGET: `dns:///${s.warehouseTarget}`,
+    WAREHOUSE_ID: s.id,
+    AUTHORIZATION: s.authorization,
+    CONCURRENCY: String(s.connections),
+    SECONDS: String(seconds),
+  };
   return new Promise((resolve, reject) =>
     execFile(process.execPath, ["--import", "tsx", join(ROOT, "bench/grpc-load.ts")], { cwd: ROOT, env }, (err, stdout) =>
       err ? reject(err) : resolve(JSON.parse(stdout) as LoadResult),

@@ -131,7 +131,9 @@ try {
 
   if (process.env["BENCH_PROTOCOLS"] === "1") {
     const warmup = async (spec: LoadSpec) => void (await autocannon.run({ ...spec, seconds: WARMUP_SECONDS }));
-    console.log(`${await protocolsTable({ edgeUrl, warehouseTarget, id, authorization: headers.authorization, seconds: SECONDS, connections: LOW, warmup })}\n`);
+    console.log(
+      `${await protocolsTable({ edgeUrl, warehouseTarget, id, authorization: headers.authorization, seconds: SECONDS, connections: LOW, warmup })}\n`,
+    );
   }
 
   const rss = processes.map((p) => [p.name, `${rssMiB(p)?.toFixed(0) ?? "?"} MiB`, `${countLines(p.logFile)} lines`]);

@@ -138,10 +138,10 @@ describe("scrubDetails", () => {
     expect(JSON.parse(json)).toEqual({ truncated: true, a: details.a, b: details.b });
   });
 
-  it("keeps a key named __proto__ as a plain key", () => {
+  it("drops a key named __proto__, which google.protobuf.Struct could not carry, and pollutes nothing", () => {
     const details = JSON.parse(`{"__proto__": {"x": 1}, "big": "${"y".repeat(9000)}"}`) as Record<string, unknown>;
-    expect(Object.keys(scrubDetails(details))).toEqual(["truncated", "__proto__"]);
-    // protobuf-es drops such a key when decoding; nothing leaks into prototypes either way.
+    expect(Object.keys(scrubDetails(details))).toEqual(["truncated"]);
+    expect(scrubDetails(JSON.parse('{"__proto__": {"x": 1}, "a": 2}') as Record<string, unknown>)).toEqual({ a: 2 });
     expect(detailsJson(JSON.parse('{"__proto__": {"x": 1}, "a": 2}'))).toBe('{"a":2}');
     expect(({} as Record<string, unknown>)["x"]).toBeUndefined();
   });
@@ -197,7 +197,11 @@ const { object: detailsArb } = fc.letrec<{ tree: unknown; array: unknown[]; obje
 const redact = (value: unknown): unknown => {
   if (Array.isArray(value)) return value.map(redact);
   if (value === null || typeof value !== "object") return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, AUDIT_SECRET_KEY.test(k) ? AUDIT_REDACTED : redact(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([k]) => k !== "__proto__")
+      .map(([k, v]) => [k, AUDIT_SECRET_KEY.test(k) ? AUDIT_REDACTED : redact(v)]),
+  );
 };
 
 describe("scrubbing, for arbitrary details", () => {

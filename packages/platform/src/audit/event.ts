@@ -111,6 +111,7 @@ function actorOf(caller: Caller) {
  * be exactly JSON: no undefined, bigint, Date or NaN, which the JSON round trip here ensures.)
  * - every key matching AUDIT_SECRET_KEY, at any depth (in arrays too), has its value replaced by
  *   AUDIT_REDACTED;
+ * - a key named "__proto__" is dropped;
  * - values JSON cannot hold are dropped or converted the way JSON.stringify does (undefined and
  *   functions dropped, Dates as ISO strings, NaN as null), bigints become decimal strings;
  * - when the result is over AUDIT_DETAILS_MAX_BYTES as JSON, it becomes `{ truncated: true }`
@@ -132,6 +133,9 @@ export function scrubDetails(details: Record<string, unknown>): JsonObject {
 }
 
 function scrubber(this: unknown, key: string, value: unknown): unknown {
+  // A "__proto__" key would not survive the trip through google.protobuf.Struct (it would set
+  // the prototype of the object it lands in), and no handler means one: it is dropped.
+  if (key === "__proto__") return undefined;
   // Array indices are keys too ("0", "1"): they never look like secrets.
   if (key !== "" && !Array.isArray(this) && AUDIT_SECRET_KEY.test(key)) return AUDIT_REDACTED;
   return typeof value === "bigint" ? value.toString() : value;

@@ -12,7 +12,7 @@ import { ItemService } from "../transcode/item-service.fixture.js";
 import { errorBodySchema } from "../http-errors.js";
 import { httpBindings } from "../transcode/routes.js";
 import { openApiPath } from "./paths.js";
-import { requiredPermission } from "./security.js";
+import { requiredPermission } from "@inv/platform";
 import type { Response } from "./responses.js";
 import { buildOpenApi, commentsFromDescriptorSet, type CommentSource, type OpenApiDocument, type Operation } from "./openapi.js";
 

@@ -5,7 +5,8 @@ import { noComments, type CommentSource } from "./comments.js";
 import { openApiPath, parameterName, variablePattern } from "./paths.js";
 import { ERROR_SCHEMA_NAME, errorResponseComponents, errorResponses, type Response, type ResponseOrRef } from "./responses.js";
 import { isRequired, SchemaBuilder, type SchemaObject } from "./schemas.js";
-import { accessOf, requiredPermission, securitySchemes, type SecurityRequirement } from "./security.js";
+import { requiredPermission } from "@inv/platform";
+import { accessOf, securitySchemes, type SecurityRequirement } from "./security.js";
 
 export { commentsFromDescriptorSet, qualifiedName, type CommentSource } from "./comments.js";
 export type { SchemaObject } from "./schemas.js";

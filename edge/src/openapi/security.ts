@@ -1,6 +1,3 @@
-import { getOption, hasOption, type DescMethod } from "@bufbuild/protobuf";
-import { required_permission } from "@inv/gen/user/v1/options_pb";
-
 /** The two ways to authenticate (docs/decisions/0007-identity-and-access.md): /docs offers both under "Authorize". */
 export const securitySchemes = {
   bearerAuth: {
@@ -21,15 +18,6 @@ export type SecurityRequirement = Partial<Record<keyof typeof securitySchemes, s
 
 /** Either credential will do; an empty list means none is needed. */
 const EITHER: SecurityRequirement[] = [{ bearerAuth: [] }, { apiKeyAuth: [] }];
-
-/**
- * The permission an RPC declares (`option (user.v1.required_permission)`), or undefined when it
- * declares none (and is refused to everyone). The same reading as the platform's
- * requiredPermission (packages/platform/src/auth/rules.ts), which @inv/platform does not export yet.
- */
-export function requiredPermission(method: DescMethod): string | undefined {
-  return hasOption(method, required_permission) ? getOption(method, required_permission) : undefined;
-}
 
 /** What an operation says about access: its security requirements, its x-required-permission and a sentence for its description. */
 export function accessOf(permission: string | undefined): { security: SecurityRequirement[]; sentence: string } {

@@ -2,9 +2,20 @@ import { getOption, hasOption, type DescMethod } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { required_permission } from "@inv/gen/user/v1/options_pb";
 
-/** The permission an RPC declares in its contract, or undefined when it declares none (refused). */
+const declared = new WeakMap<DescMethod, { permission: string | undefined }>();
+
+/**
+ * The permission an RPC declares in its contract, or undefined when it declares none (refused).
+ * Read from the descriptor once per method: reading an option decodes the method's options
+ * each time, which the edge's profile showed on every request.
+ */
 export function requiredPermission(method: DescMethod): string | undefined {
-  return hasOption(method, required_permission) ? getOption(method, required_permission) : undefined;
+  let known = declared.get(method);
+  if (known === undefined) {
+    known = { permission: hasOption(method, required_permission) ? getOption(method, required_permission) : undefined };
+    declared.set(method, known);
+  }
+  return known.permission;
 }
 
 /** The two reserved values of required_permission. */

@@ -1,7 +1,6 @@
-import { API_KEY_PREFIX, type AccessTokenVerifier } from "@inv/platform";
+import { API_KEY_PREFIX, bearerToken, type AccessTokenVerifier } from "@inv/platform";
 import { apiKeyIdentity, type Identify, type Identity } from "./rate-limit.js";
 
-const BEARER = /^Bearer +(\S+) *$/i;
 const NOBODY: Identity = Object.freeze({});
 const INVALID: Identity = Object.freeze({ invalid: true });
 
@@ -16,7 +15,7 @@ const INVALID: Identity = Object.freeze({ invalid: true });
 export function verifiedIdentity(tokens: AccessTokenVerifier): Identify {
   const keys = apiKeyIdentity();
   return (credentials) => {
-    const bearer = credentials.authorization === undefined ? undefined : BEARER.exec(credentials.authorization)?.[1];
+    const bearer = credentials.authorization === undefined ? undefined : bearerToken(credentials.authorization);
     if (credentials.apiKey !== undefined || bearer?.startsWith(API_KEY_PREFIX)) return keys(credentials);
     if (bearer === undefined) return credentials.authorization === undefined ? NOBODY : INVALID; // not "Bearer <token>"
     const known = tokens.known(bearer);

@@ -7,6 +7,7 @@ import { WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
 import { SignJWT, decodeProtectedHeader, exportJWK, generateKeyPair } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Caller } from "./principal.js";
+import { bearerToken } from "./authenticator.js";
 import { onBehalfOf } from "./outgoing.js";
 import { ServiceIdentity } from "./tokens.js";
 import { registration } from "../grpc/handler.js";
@@ -219,5 +220,14 @@ describe("service identities", () => {
     expect(seen?.credentials).toEqual(bearer(token));
     await get(service("reservation"));
     expect(seen?.credentials).toEqual({});
+  });
+});
+
+describe("bearerToken", () => {
+  it("reads the token of a Bearer header, in any case, and nothing else", () => {
+    expect(bearerToken("Bearer abc.def")).toBe("abc.def");
+    expect(bearerToken("bearer   abc ")).toBe("abc");
+    expect(bearerToken("BEARER x")).toBe("x");
+    for (const bad of ["Bearer", "Bearer ", "Bearer a b", "Basic abc", "Bearerabc", "Token abc", ""]) expect(bearerToken(bad), bad).toBeUndefined();
   });
 });

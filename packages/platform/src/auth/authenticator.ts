@@ -103,12 +103,11 @@ export class Authenticator {
   private credentialOf(metadata: Metadata, lenient: boolean): Credential | undefined {
     const authorization = first(metadata, "authorization");
     if (authorization !== undefined) {
-      const match = /^Bearer +(\S+) *$/i.exec(authorization);
-      if (!match) {
+      const secret = bearerToken(authorization);
+      if (secret === undefined) {
         if (lenient) return undefined;
         throw new Unauthenticated('the authorization header must be "Bearer <token>"', undefined, "INVALID_CREDENTIALS");
       }
-      const secret = match[1]!;
       return { header: "authorization", raw: authorization, secret, isApiKey: secret.startsWith(API_KEY_PREFIX) };
     }
     const apiKey = first(metadata, "x-api-key");
@@ -139,6 +138,16 @@ interface Credential {
 }
 
 const UNKNOWN = Symbol("unknown");
+
+/**
+ * The token of "Bearer <token>" (the scheme in any case, spaces around the token allowed), or
+ * undefined. By hand: a regular expression over a 700-character token showed in the profile.
+ */
+export function bearerToken(header: string): string | undefined {
+  if (header.length < 8 || header.slice(0, 6).toLowerCase() !== "bearer" || header[6] !== " ") return undefined;
+  const token = header.slice(7).trim();
+  return token === "" || /\s/.test(token) ? undefined : token;
+}
 
 const NO_CREDENTIALS: Readonly<Record<string, string>> = Object.freeze({});
 

@@ -212,11 +212,16 @@ function sendError(res: ServerResponse, requestId: string, error: DomainError) {
  */
 function refuseUnauthenticated(req: IncomingMessage, method: DescMethod, caller: Identity): EdgeError | undefined {
   if (requiredPermission(method) === PUBLIC) return undefined;
-  const path = `/${method.parent.typeName}/${method.name}`;
   if (caller.invalid)
     return new EdgeError(status.UNAUTHENTICATED, "the access token is not valid: expired, revoked or malformed", undefined, 401, "INVALID_CREDENTIALS");
   if (req.headers.authorization === undefined && req.headers["x-api-key"] === undefined)
-    return new EdgeError(status.UNAUTHENTICATED, `${path} needs credentials: an access token or an API key`, undefined, 401, "CREDENTIALS_REQUIRED");
+    return new EdgeError(
+      status.UNAUTHENTICATED,
+      `/${method.parent.typeName}/${method.name} needs credentials: an access token or an API key`,
+      undefined,
+      401,
+      "CREDENTIALS_REQUIRED",
+    );
   return undefined;
 }
 
@@ -248,8 +253,11 @@ function splitTarget(target: string): { pathname: string; searchParams: () => UR
   }
   const q = target.indexOf("?");
   const pathname = q < 0 ? target : target.slice(0, q);
-  return { pathname, searchParams: () => queryOf(q < 0 ? "" : target.slice(q + 1)) };
+  // Most requests have no query: they share one empty URLSearchParams, which nothing changes.
+  return { pathname, searchParams: () => (q < 0 || q === target.length - 1 ? NO_QUERY : queryOf(target.slice(q + 1))) };
 }
+
+const NO_QUERY = new URLSearchParams();
 
 /**
  * URLSearchParams turns broken percent-encoding ("%ff%fe") into U+FFFD without a word, so a

@@ -24,6 +24,31 @@ describe("redactSecrets", () => {
     });
   });
 
+  it("recognises secrets by the look of their names, in any case and spelling", () => {
+    const logged = {
+      newPassword: "1",
+      accessToken: "2",
+      refresh_token: "3",
+      "x-api-key": "4",
+      apiKey: "5",
+      Authorization: "6",
+      clientSecret: "7",
+      cookie: "8",
+      username: "ann",
+    };
+    expect(redactSecrets(logged)).toEqual({
+      newPassword: REDACTED,
+      accessToken: REDACTED,
+      refresh_token: REDACTED,
+      "x-api-key": REDACTED,
+      apiKey: REDACTED,
+      Authorization: REDACTED,
+      clientSecret: REDACTED,
+      cookie: REDACTED,
+      username: "ann",
+    });
+  });
+
   it("leaves the caller's object alone, and returns it as is when there is nothing to redact", () => {
     const logged = { user: { password: "p" }, status: 200 };
     redactSecrets(logged);

@@ -2,8 +2,14 @@ import { pino, type DestinationStream, type Logger } from "pino";
 
 export type { Logger };
 
-/** Field names whose values never reach a log line. */
-const SECRET_FIELDS = new Set(["password", "token", "secret", "authorization"]);
+/**
+ * Field names whose values never reach a log line: anything that looks like a password, token,
+ * key or credential ("password", "newPassword", "accessToken", "x-api-key", "authorization", ...).
+ * Broad on purpose: a redacted harmless field costs less than a leaked secret.
+ */
+const SECRET_KEY = /pass(word|wd)?|secret|token|api[-_]?key|authorization|credential|cookie/i;
+/** The names pino's child bindings are serialized by (bindings skip the log formatter). */
+const SECRET_FIELDS = ["password", "token", "secret", "authorization", "accessToken", "refreshToken", "apiKey", "x-api-key", "x-service-token", "cookie"];
 export const REDACTED = "[redacted]";
 /** How deep secrets are looked for: `{ password }`, `{ user: { password } }`, `{ req: { headers: { authorization } } }`. */
 const REDACT_DEPTH = 2;
@@ -23,7 +29,7 @@ export function createLogger(name: string, level = process.env["LOG_LEVEL"] ?? "
     name,
     level,
     formatters: { log: redactSecrets },
-    serializers: { err: pino.stdSerializers.err, ...Object.fromEntries([...SECRET_FIELDS].map((field) => [field, hide])) },
+    serializers: { err: pino.stdSerializers.err, ...Object.fromEntries(SECRET_FIELDS.map((field) => [field, hide])) },
   };
   return destination ? pino(options, destination) : pino(options);
 }
@@ -42,7 +48,7 @@ function redactIn(object: Record<string, unknown>, depth: number): Record<string
   for (const key in object) {
     const value = object[key];
     let replaced: unknown = value;
-    if (SECRET_FIELDS.has(key.toLowerCase())) {
+    if (SECRET_KEY.test(key)) {
       if (value !== undefined) replaced = REDACTED;
     } else if (depth < REDACT_DEPTH && isPlainObject(value)) {
       replaced = redactIn(value, depth + 1);

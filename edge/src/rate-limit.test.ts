@@ -117,6 +117,14 @@ describe.each(stores)("rate limits %s", (_, url) => {
     expect(await statuses(edge, 3, from("10.0.0.1"))).toEqual([200, 200, 200]); // no credentials: the address only
   });
 
+  it("tells a caller its budget only once a tenth or less of it is left", async () => {
+    const identify: Identify = async ({ authorization }) => ({ user: authorization?.slice("Bearer ".length) });
+    const edge = await startEdgeWith({ ...store(), perUser: { points: 20, durationSeconds: 60 } }, identify);
+    const remaining: (string | null)[] = [];
+    for (let i = 0; i < 20; i++) remaining.push((await edge.get("/openapi.json", { authorization: "Bearer carol" })).headers.get("ratelimit-remaining"));
+    expect(remaining).toEqual([...Array(17).fill(null), "2", "1", "0"]);
+  });
+
   it("limits each API key, sent as x-api-key or as a bearer token", async () => {
     const edge = await startEdgeWith({ ...store(), perApiKey: { points: 2, durationSeconds: 60 } });
     const key = { "x-api-key": "imk_AbCd1234_c2VjcmV0LW9uZQ" };

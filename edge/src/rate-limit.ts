@@ -162,7 +162,10 @@ export class RateLimits {
       bucket = caller.apiKey !== undefined ? this.perApiKey : caller.user !== undefined ? this.perUser : undefined;
       if (bucket === undefined || key === undefined) return undefined;
       const taken = await bucket.limiter.consume(key);
-      setRateLimitHeaders(res, bucket.points, taken.remainingPoints, secondsOf(taken.msBeforeNext));
+      // Only a caller near its limit is told how near: headers on every answer cost every
+      // request (the edge's and the client's parsing, and the bytes) and tell most callers nothing.
+      if (taken.remainingPoints <= Math.max(1, bucket.points / 10))
+        setRateLimitHeaders(res, bucket.points, taken.remainingPoints, secondsOf(taken.msBeforeNext));
       return undefined;
     } catch (err) {
       if (!(err instanceof RateLimiterRes) || bucket === undefined) {

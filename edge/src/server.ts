@@ -96,16 +96,18 @@ export function createEdgeHandler(opts: EdgeHandlerOptions) {
     const requestId = typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
     req.headers["x-request-id"] = requestId;
     res.setHeader("x-request-id", requestId);
-    if (opts.log.isLevelEnabled(MOST_SEVERE_ACCESS_LEVEL)) {
-      res.on("finish", () => {
-        const level = accessLogLevel(res.statusCode);
-        if (!opts.log.isLevelEnabled(level)) return;
-        opts.log[level](
-          { requestId, method: req.method, path: pathOf(req), status: res.statusCode, durationMs: Math.round(performance.now() - started) },
-          "http request",
-        );
-      });
-    }
+    // The access line: for every request at debug; otherwise only for what may fail, registered
+    // on the way to an error answer or to Connect (which answers its errors itself). A REST call
+    // that succeeds at the default level pays for no listener.
+    const logsEverything = opts.log.isLevelEnabled("debug");
+    const logWhenDone = () => {
+      if (opts.log.isLevelEnabled(MOST_SEVERE_ACCESS_LEVEL)) res.once("finish", () => logAccess(opts.log, req, res, requestId, started));
+    };
+    if (logsEverything) logWhenDone();
+    const fail = (error: DomainError) => {
+      if (!logsEverything) logWhenDone();
+      sendError(res, requestId, error);
+    };
     if (applyCors(req, res, opts.cors) === "preflight-answered") return;
 
     try {
@@ -125,7 +127,10 @@ export function createEdgeHandler(opts: EdgeHandlerOptions) {
       const caller = found instanceof Promise ? await found : found;
       if (rateLimits !== undefined) {
         const refused = await rateLimits.admit(address, caller, res);
-        if (refused !== undefined) return refuse(req, res, requestId, refused);
+        if (refused !== undefined) {
+          if (!logsEverything) logWhenDone();
+          return refuse(req, res, requestId, refused);
+        }
       }
       if (req.method === "GET" && url.pathname === "/openapi.json") {
         res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
@@ -135,7 +140,7 @@ export function createEdgeHandler(opts: EdgeHandlerOptions) {
       const match = routes.match(req.method ?? "GET", url.pathname);
       if (match.kind === "match") {
         const unauthenticated = refuseUnauthenticated(req, match.method, caller);
-        if (unauthenticated) return sendError(res, requestId, unauthenticated);
+        if (unauthenticated) return fail(unauthenticated);
         return await serveRest(req, res, { ...match, query: url.searchParams() }, opts.upstreams, {
           requestId,
           headers: { get: (name) => headerOf(req, name) },
@@ -146,22 +151,27 @@ export function createEdgeHandler(opts: EdgeHandlerOptions) {
       if (match.kind === "methodNotAllowed") {
         res.setHeader("allow", match.allow.join(", "));
         const message = `${req.method} is not allowed on ${url.pathname}; use ${match.allow.join(", ")}`;
-        return sendError(res, requestId, new EdgeError(status.INVALID_ARGUMENT, message, undefined, 405));
+        return fail(new EdgeError(status.INVALID_ARGUMENT, message, undefined, 405));
       }
       if (RPC_PATH.test(url.pathname)) {
+        if (!logsEverything) logWhenDone();
         const method = rpcMethods.get(url.pathname);
         const unauthenticated = method && refuseUnauthenticated(req, method, caller);
         if (unauthenticated) return refuse(req, res, requestId, unauthenticated);
         return connect(req, res);
       }
-      return notFound(req, res);
+      return fail(new EdgeError(status.NOT_FOUND, `no route for ${req.method} ${url.pathname}`));
     } catch (err) {
       const { error, unexpected } = asDomainError(err, requestId);
       if (unexpected) opts.log.error({ err, requestId }, "unexpected error at the edge");
-      if (res.headersSent) return void res.end(`${JSON.stringify(errorBody(error, requestId))}\n`);
+      if (res.headersSent) {
+        // A stream that failed after its first answer: the status line already said 200.
+        if (!logsEverything) opts.log.info({ requestId, method: req.method, path: pathOf(req), error: error.message }, "http request failed mid-answer");
+        return void res.end(`${JSON.stringify(errorBody(error, requestId))}\n`);
+      }
       // A request refused before its body was read (413, 415) leaves the rest of it on the socket.
       if (!req.complete) res.setHeader("connection", "close");
-      sendError(res, requestId, error);
+      fail(error);
     }
   };
 }
@@ -196,6 +206,13 @@ function answerMalformedRequest(err: NodeJS.ErrnoException, socket: Duplex) {
   const json = JSON.stringify(errorBody(error, randomUUID()));
   const head = `HTTP/1.1 ${tooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request"}`;
   socket.end(`${head}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(json)}\r\nconnection: close\r\n\r\n${json}`);
+}
+
+/** One line per answered request, at a level that follows its status (see accessLogLevel). */
+function logAccess(log: Logger, req: IncomingMessage, res: ServerResponse, requestId: string, started: number) {
+  const level = accessLogLevel(res.statusCode);
+  if (!log.isLevelEnabled(level)) return;
+  log[level]({ requestId, method: req.method, path: pathOf(req), status: res.statusCode, durationMs: Math.round(performance.now() - started) }, "http request");
 }
 
 function sendError(res: ServerResponse, requestId: string, error: DomainError) {

@@ -45,7 +45,7 @@ export class Upstreams {
     for (const s of services) byTarget.set(targets(s), [...(byTarget.get(targets(s)) ?? []), s]);
     for (const [target, group] of byTarget) {
       const first = group[0]!;
-      const channel = new GrpcChannel(target, { deadlineMs, services: group, metadata: () => ({ "x-service-token": identity.token(first) }) });
+      const channel = new GrpcChannel(target, { deadlineMs, metadata: () => ({ "x-service-token": identity.token(first) }) });
       for (const s of group) this.channels.set(s.typeName, channel);
     }
   }

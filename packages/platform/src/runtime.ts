@@ -123,7 +123,7 @@ export async function startService(def: ServiceDefinitionOptions, settings: Serv
     };
     const userChannel = lazy(() => {
       if (!settings.userTarget) throw new Error(`the ${def.name} service needs the user service's address (USER_GRPC_TARGET)`);
-      const channel = new GrpcChannel(settings.userTarget, { deadlineMs: 5_000, services: [AuditRecordService] });
+      const channel = new GrpcChannel(settings.userTarget, { deadlineMs: 5_000 });
       closers.push(() => channel.close());
       return channel;
     });

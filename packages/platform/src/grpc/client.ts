@@ -28,32 +28,26 @@ export interface CallOptions {
 export interface ChannelOptions {
   /** Deadline of every call unless the call says otherwise. */
   deadlineMs?: number;
-  /** Services whose idempotent methods (idempotency_level in the proto) are retried on UNAVAILABLE. */
-  services?: readonly DescService[];
   /** Metadata sent with every call (a call's own metadata wins), e.g. a service identity. */
   metadata?: () => Record<string, string>;
 }
 
+/** Service config: round_robin over every address DNS returns (Cloud Map gives one per task). */
+const SERVICE_CONFIG = JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] });
+
 /**
- * Service config: round_robin over every address DNS returns (Cloud Map gives one per task),
- * and retries only for methods the contract marks NO_SIDE_EFFECTS or IDEMPOTENT.
+ * How calls are retried: only methods the contract marks NO_SIDE_EFFECTS or IDEMPOTENT, only on
+ * UNAVAILABLE (the server was not reached, or went away), at most three attempts in all, with
+ * jittered backoff from 100 ms doubling to 1 s, and never past the call's deadline.
+ *
+ * The channel retries by itself rather than through grpc-js's retry support: grpc-js wraps every
+ * call of a retryable method in a call that buffers its messages for a possible retry, and that
+ * cost 5 to 15 µs of CPU per call in a client microbenchmark (bench/README.md, round 3), paid by
+ * every call for the rare one that fails.
  */
-export function serviceConfig(services: readonly DescService[]) {
-  const idempotent = services.flatMap((s) =>
-    s.methods.filter((m) => m.idempotency !== MethodOptions_IdempotencyLevel.IDEMPOTENCY_UNKNOWN).map((m) => ({ service: s.typeName, method: m.name })),
-  );
-  const retryPolicy = {
-    maxAttempts: 3,
-    initialBackoff: "0.1s",
-    maxBackoff: "1s",
-    backoffMultiplier: 2,
-    retryableStatusCodes: ["UNAVAILABLE"],
-  };
-  return {
-    loadBalancingConfig: [{ round_robin: {} }],
-    methodConfig: idempotent.length ? [{ name: idempotent, retryPolicy }] : [],
-  };
-}
+export const RETRY_POLICY = { maxAttempts: 3, initialBackoffMs: 100, maxBackoffMs: 1_000, retryableCodes: [grpc.status.UNAVAILABLE] } as const;
+
+export const isRetryable = (method: DescMethod) => method.idempotency !== MethodOptions_IdempotencyLevel.IDEMPOTENCY_UNKNOWN;
 
 /** A connection to one upstream target that can make any call described by a protobuf-es method. */
 export class GrpcChannel {
@@ -66,8 +60,8 @@ export class GrpcChannel {
     this.deadlineMs = opts.deadlineMs ?? 5_000;
     this.defaultMetadata = opts.metadata;
     this.client = new grpc.Client(target, grpc.credentials.createInsecure(), {
-      "grpc.service_config": JSON.stringify(serviceConfig(opts.services ?? [])),
-      "grpc.enable_retries": 1,
+      "grpc.service_config": SERVICE_CONFIG,
+      "grpc.enable_retries": 0,
     });
   }
 
@@ -76,8 +70,16 @@ export class GrpcChannel {
     request: MessageInitShape<I>,
     opts: CallOptions = {},
   ): Promise<MessageShape<O>> {
-    const def = definitionOf(method);
     const message = create(method.input, request as never);
+    const deadline = Date.now() + (opts.deadlineMs ?? this.deadlineMs);
+    return this.attempt<O>(method, message, opts, deadline).catch((err: unknown) =>
+      isRetryable(method) ? this.retry<O>(method, message, opts, deadline, err, 1) : Promise.reject(fromServiceError(err as grpc.ServiceError)),
+    );
+  }
+
+  /** One try of a unary call. */
+  private attempt<O extends DescMethod["output"]>(method: DescMethod, message: unknown, opts: CallOptions, deadline: number): Promise<MessageShape<O>> {
+    const def = definitionOf(method);
     return new Promise((resolve, reject) => {
       const call = this.client.makeUnaryRequest(
         def.path,
@@ -85,11 +87,32 @@ export class GrpcChannel {
         def.responseDeserialize,
         message,
         metadataOf(opts, this.defaultMetadata),
-        { deadline: Date.now() + (opts.deadlineMs ?? this.deadlineMs) },
-        (err, response) => (err ? reject(fromServiceError(err)) : resolve(response as MessageShape<O>)),
+        { deadline },
+        (err, response) => (err ? reject(err) : resolve(response as MessageShape<O>)),
       );
       cancelOn(opts, () => call.cancel());
     });
+  }
+
+  /** Tries again after an UNAVAILABLE, while attempts and the deadline allow; the last error otherwise. */
+  private async retry<O extends DescMethod["output"]>(
+    method: DescMethod,
+    message: unknown,
+    opts: CallOptions,
+    deadline: number,
+    err: unknown,
+    attempts: number,
+  ): Promise<MessageShape<O>> {
+    const serviceError = err as grpc.ServiceError;
+    const backoff = Math.min(RETRY_POLICY.initialBackoffMs * 2 ** (attempts - 1), RETRY_POLICY.maxBackoffMs) * (0.5 + Math.random() / 2);
+    const retryable = (RETRY_POLICY.retryableCodes as readonly grpc.status[]).includes(serviceError.code);
+    if (!retryable || attempts >= RETRY_POLICY.maxAttempts || Date.now() + backoff >= deadline || opts.signal?.aborted) throw fromServiceError(serviceError);
+    await new Promise((resolve) => setTimeout(resolve, backoff));
+    try {
+      return await this.attempt<O>(method, message, opts, deadline);
+    } catch (next) {
+      return this.retry<O>(method, message, opts, deadline, next, attempts + 1);
+    }
   }
 
   async *serverStream<I extends DescMethod["input"], O extends DescMethod["output"]>(

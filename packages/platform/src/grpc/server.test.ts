@@ -31,7 +31,7 @@ beforeAll(async () => {
       }),
     ],
   });
-  channel = new GrpcChannel(`dns:///${server.address}`, { services: [WarehouseService] });
+  channel = new GrpcChannel(`dns:///${server.address}`);
 });
 afterAll(async () => {
   channel?.close();

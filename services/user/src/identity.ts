@@ -1,9 +1,8 @@
-import type { Db, IdentitySource, Introspection, Principal } from "@inv/platform";
+import { AccessTokenVerifier, type Db, type IdentitySource, type Introspection, type Principal } from "@inv/platform";
 import { findRole } from "./store/roles.js";
 import { findUsableKey, touchApiKey } from "./store/api-keys.js";
 import { findLiveSession } from "./store/sessions.js";
 import { rolesOf } from "./store/users.js";
-import { verifyAccessToken } from "./tokens/access-tokens.js";
 import type { KeyRing } from "./tokens/keys.js";
 import { looksLikeApiKey, sha256 } from "./tokens/secrets.js";
 
@@ -21,20 +20,22 @@ export interface UserIdentityDeps {
  * The user service's own IdentitySource: it answers from its database directly (no RPC to
  * itself), and TokenService.IntrospectToken serves the same answers to every other process.
  *
- * An access token must verify against the service's own keys (see verifyAccessToken) and name
+ * An access token must verify against the service's own published keys (the platform's
+ * AccessTokenVerifier: EdDSA only, a known kid, issuer, audience, nbf..exp) and name
  * a live session of an active, undeleted user; its permissions are read now, not from the token.
  * An API key must be unrevoked, unexpired, and owned by an active, undeleted user. Anything else
  * is `{ active: false }`. Inactive answers are not cached: they are cheap to repeat and a
  * not-yet-valid token may become valid.
  */
 export function createUserIdentitySource({ db, keys }: UserIdentityDeps): IdentitySource {
+  const tokens = new AccessTokenVerifier({ jwks: async () => ({ keys: await keys.jwks() }) });
   const answer = (principal: Principal): Introspection => {
     const left = principal.expiresAt === undefined ? INTROSPECTION_CACHE_SECONDS : Math.floor((principal.expiresAt - Date.now()) / 1000);
     return { active: true, principal, cacheSeconds: Math.max(0, Math.min(INTROSPECTION_CACHE_SECONDS, left)) };
   };
 
   async function accessToken(token: string): Promise<Introspection> {
-    const claims = await verifyAccessToken(keys, token);
+    const claims = await tokens.verify(token);
     if (!claims) return INACTIVE;
     const live = await findLiveSession(db, claims.sid, claims.sub);
     if (!live) return INACTIVE;
@@ -47,7 +48,7 @@ export function createUserIdentitySource({ db, keys }: UserIdentityDeps): Identi
       tokenId: claims.jti,
       roles: held.roles,
       permissions: held.permissions,
-      expiresAt: claims.exp * 1000,
+      expiresAt: claims.expiresAt,
     });
   }
 

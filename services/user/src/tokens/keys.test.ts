@@ -1,10 +1,10 @@
 import { fileURLToPath } from "node:url";
-import { openDatabase, type Database } from "@inv/platform";
+import { AccessTokenVerifier, openDatabase, type Database } from "@inv/platform";
 import { createScratchDatabase, type ScratchDatabase } from "@inv/platform/testing";
 import { decodeProtectedHeader, exportJWK, generateKeyPair } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { signingKeys } from "../store/schema.js";
-import { signAccessToken, verifyAccessToken } from "./access-tokens.js";
+import { signAccessToken } from "./access-tokens.js";
 import { KeyRing } from "./keys.js";
 
 let scratch: ScratchDatabase;
@@ -32,6 +32,8 @@ function ringAt(start: number) {
   return { clock, ring };
 }
 const kids = async (ring: KeyRing) => (await ring.jwks()).map((k) => k.kid);
+/** The token's claims as a verifier in any process sees them: against the ring's published keys, by the platform's verifier. */
+const verify = (ring: KeyRing, token: string) => new AccessTokenVerifier({ jwks: async () => ({ keys: await ring.jwks() }) }).verify(token);
 const signerOf = async (ring: KeyRing, now: number) => decodeProtectedHeader((await signAccessToken(ring, { userId: "u", sessionId: "s" }, 15, now)).token).kid;
 
 describe("stored signing keys", () => {
@@ -73,13 +75,13 @@ describe("stored signing keys", () => {
     await replica.housekeeping();
     expect(await signerOf(replica, clock.now)).toBe(newKid);
     expect(await kids(replica)).toEqual([oldKid, newKid]);
-    expect(await verifyAccessToken(replica, oldToken, start + 60_000)).toMatchObject({ sub: "u", sid: "s" });
+    expect(await verify(replica, oldToken)).toMatchObject({ sub: "u", sid: "s" }); // the token itself is real-time fresh
 
     // Once every token the old key signed has expired, it goes.
     clock.now = start + 30 * DAY + 10 * MINUTE + 15 * MINUTE + 3 * MINUTE;
     await replica.housekeeping();
     expect(await kids(ring())).toEqual([newKid]);
-    expect(await verifyAccessToken(ring(), oldToken, start + 60_000)).toBeUndefined();
+    expect(await verify(ring(), oldToken)).toBeUndefined();
   });
 });
 

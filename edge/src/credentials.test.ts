@@ -4,17 +4,15 @@
  */
 import { randomBytes } from "node:crypto";
 import { WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
-import { AccessTokenVerifier, createLogger } from "@inv/platform";
-import { startTestService, type TestService } from "@inv/platform/testing";
-import { warehouseServiceDefinition } from "@inv/warehouse-service";
+import { createLogger } from "@inv/platform";
+import type { TestService } from "@inv/platform/testing";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorBodySchema, type ErrorBody } from "./http-errors.js";
-import { verifiedIdentity } from "./identity.js";
-import { startEdge, type RunningEdge } from "./index.js";
+import type { RunningEdge } from "./index.js";
+import { startEdgeOverWarehouse, type EdgeOverWarehouse } from "./testing.js";
 
-const SERVICE_SECRET = randomBytes(32).toString("hex");
 let warehouse: TestService;
 let edge: RunningEdge;
 let credentials: Record<Caller, Record<string, string>>;
@@ -23,22 +21,11 @@ type Caller = "none" | "malformed" | "forged" | "expired" | "viewer" | "admin";
 const CALLERS: readonly Caller[] = ["none", "malformed", "forged", "expired", "viewer", "admin"];
 const AUTHENTICATED: ReadonlySet<Caller> = new Set(["viewer", "admin"]);
 
+let running: EdgeOverWarehouse;
+
 beforeAll(async () => {
-  warehouse = await startTestService(warehouseServiceDefinition, { serviceSecret: SERVICE_SECRET });
-  edge = await startEdge({
-    port: 0,
-    host: "127.0.0.1",
-    services: [WarehouseService],
-    targetOf: () => `dns:///${warehouse.address}`,
-    log: createLogger("edge", "silent"),
-    corsOrigins: [],
-    upstreamDeadlineMs: 5_000,
-    processOf: () => "warehouse",
-    processNames: ["warehouse"],
-    serviceSecret: SERVICE_SECRET,
-    // The edge checks access tokens against the same keys the service trusts.
-    identify: verifiedIdentity(new AccessTokenVerifier({ jwks: warehouse.authority.jwks })),
-  });
+  running = await startEdgeOverWarehouse(createLogger("edge", "silent"));
+  ({ warehouse, edge } = running);
   const viewer = await warehouse.authority.issue({ permissions: ["warehouse.read"] });
   const expired = await warehouse.authority.issue({ permissions: ["*"] }, { expiresIn: -60 });
   const [header, payload] = warehouse.adminToken.split(".");
@@ -53,10 +40,7 @@ beforeAll(async () => {
   };
 });
 
-afterAll(async () => {
-  await edge?.stop();
-  await warehouse?.stop();
-});
+afterAll(() => running?.stop());
 
 const validErrorBody = new Ajv2020({ strict: false }).addFormat("date-time", true).compile(errorBodySchema);
 

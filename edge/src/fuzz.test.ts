@@ -3,46 +3,31 @@
  * arbitrary JSON, bytes, paths and query strings. Whatever comes in, the edge answers, in time,
  * never with a 5xx, never logs an unexpected error, and every REST error has the one error body.
  */
-import { randomBytes } from "node:crypto";
 import { request } from "node:http";
 import { connect } from "node:net";
 import { WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
 import { createLogger } from "@inv/platform";
-import { startTestService, type TestService } from "@inv/platform/testing";
-import { warehouseServiceDefinition } from "@inv/warehouse-service";
+import type { TestService } from "@inv/platform/testing";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { errorBodySchema, type ErrorBody } from "./http-errors.js";
-import { startEdge, type RunningEdge } from "./index.js";
+import type { RunningEdge } from "./index.js";
+import { startEdgeOverWarehouse, type EdgeOverWarehouse } from "./testing.js";
 import { buildRouteTable } from "./transcode/index.js";
 
 const log = createLogger("edge", "error");
 const unexpected = vi.spyOn(log, "error").mockImplementation(() => undefined);
-const SERVICE_SECRET = randomBytes(32).toString("hex");
 let warehouse: TestService;
 let edge: RunningEdge;
+let running: EdgeOverWarehouse;
 
 beforeAll(async () => {
-  warehouse = await startTestService(warehouseServiceDefinition, { serviceSecret: SERVICE_SECRET });
-  edge = await startEdge({
-    port: 0,
-    host: "127.0.0.1",
-    services: [WarehouseService],
-    targetOf: () => `dns:///${warehouse.address}`,
-    log,
-    corsOrigins: ["*"],
-    upstreamDeadlineMs: 5_000,
-    processOf: () => "warehouse",
-    processNames: ["warehouse"],
-    serviceSecret: SERVICE_SECRET,
-  });
+  running = await startEdgeOverWarehouse(log);
+  ({ warehouse, edge } = running);
 });
 
-afterAll(async () => {
-  await edge?.stop();
-  await warehouse?.stop();
-});
+afterAll(() => running?.stop());
 
 interface Answer {
   status: number;

@@ -11,7 +11,19 @@ import { DEFAULT_RATE_LIMITS, RateLimits, apiKeyIdentity, type Identify, type Ra
 import { createEdgeHandler, startHttpServer } from "./server.js";
 import { Upstreams } from "./upstream.js";
 
-export { apiKeyIdentity, DEFAULT_RATE_LIMITS, type Credentials, type Identify, type Identity, type Limit, type RateLimitSettings } from "./rate-limit.js";
+export { verifiedIdentity } from "./identity.js";
+export { createEdgeHandler, startHttpServer } from "./server.js";
+export type { Upstreams } from "./upstream.js";
+export {
+  apiKeyIdentity,
+  DEFAULT_RATE_LIMITS,
+  RateLimits,
+  type Credentials,
+  type Identify,
+  type Identity,
+  type Limit,
+  type RateLimitSettings,
+} from "./rate-limit.js";
 
 export interface EdgeSettings {
   port: number;

@@ -99,15 +99,9 @@ export function createEdgeHandler(opts: EdgeHandlerOptions) {
     // The access line: for every request at debug; otherwise only for what may fail, registered
     // on the way to an error answer or to Connect (which answers its errors itself). A REST call
     // that succeeds at the default level pays for no listener.
+    // (Module-level helpers, not closures: a closure made per request costs even when unused.)
     const logsEverything = opts.log.isLevelEnabled("debug");
-    const logWhenDone = () => {
-      if (opts.log.isLevelEnabled(MOST_SEVERE_ACCESS_LEVEL)) res.once("finish", () => logAccess(opts.log, req, res, requestId, started));
-    };
-    if (logsEverything) logWhenDone();
-    const fail = (error: DomainError) => {
-      if (!logsEverything) logWhenDone();
-      sendError(res, requestId, error);
-    };
+    if (logsEverything) logWhenDone(opts.log, req, res, requestId, started);
     if (applyCors(req, res, opts.cors) === "preflight-answered") return;
 
     try {
@@ -128,7 +122,7 @@ export function createEdgeHandler(opts: EdgeHandlerOptions) {
       if (rateLimits !== undefined) {
         const refused = await rateLimits.admit(address, caller, res);
         if (refused !== undefined) {
-          if (!logsEverything) logWhenDone();
+          if (!logsEverything) logWhenDone(opts.log, req, res, requestId, started);
           return refuse(req, res, requestId, refused);
         }
       }
@@ -140,7 +134,7 @@ export function createEdgeHandler(opts: EdgeHandlerOptions) {
       const match = routes.match(req.method ?? "GET", url.pathname);
       if (match.kind === "match") {
         const unauthenticated = refuseUnauthenticated(req, match.method, caller);
-        if (unauthenticated) return fail(unauthenticated);
+        if (unauthenticated) return fail(opts.log, req, res, requestId, started, logsEverything, unauthenticated);
         return await serveRest(req, res, { ...match, query: url.searchParams() }, opts.upstreams, {
           requestId,
           headers: { get: (name) => headerOf(req, name) },
@@ -151,16 +145,16 @@ export function createEdgeHandler(opts: EdgeHandlerOptions) {
       if (match.kind === "methodNotAllowed") {
         res.setHeader("allow", match.allow.join(", "));
         const message = `${req.method} is not allowed on ${url.pathname}; use ${match.allow.join(", ")}`;
-        return fail(new EdgeError(status.INVALID_ARGUMENT, message, undefined, 405));
+        return fail(opts.log, req, res, requestId, started, logsEverything, new EdgeError(status.INVALID_ARGUMENT, message, undefined, 405));
       }
       if (RPC_PATH.test(url.pathname)) {
-        if (!logsEverything) logWhenDone();
+        if (!logsEverything) logWhenDone(opts.log, req, res, requestId, started);
         const method = rpcMethods.get(url.pathname);
         const unauthenticated = method && refuseUnauthenticated(req, method, caller);
         if (unauthenticated) return refuse(req, res, requestId, unauthenticated);
         return connect(req, res);
       }
-      return fail(new EdgeError(status.NOT_FOUND, `no route for ${req.method} ${url.pathname}`));
+      return fail(opts.log, req, res, requestId, started, logsEverything, new EdgeError(status.NOT_FOUND, `no route for ${req.method} ${url.pathname}`));
     } catch (err) {
       const { error, unexpected } = asDomainError(err, requestId);
       if (unexpected) opts.log.error({ err, requestId }, "unexpected error at the edge");
@@ -171,7 +165,7 @@ export function createEdgeHandler(opts: EdgeHandlerOptions) {
       }
       // A request refused before its body was read (413, 415) leaves the rest of it on the socket.
       if (!req.complete) res.setHeader("connection", "close");
-      fail(error);
+      fail(opts.log, req, res, requestId, started, logsEverything, error);
     }
   };
 }
@@ -206,6 +200,17 @@ function answerMalformedRequest(err: NodeJS.ErrnoException, socket: Duplex) {
   const json = JSON.stringify(errorBody(error, randomUUID()));
   const head = `HTTP/1.1 ${tooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request"}`;
   socket.end(`${head}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(json)}\r\nconnection: close\r\n\r\n${json}`);
+}
+
+/** The access line of this request, once it is answered. */
+function logWhenDone(log: Logger, req: IncomingMessage, res: ServerResponse, requestId: string, started: number) {
+  if (log.isLevelEnabled(MOST_SEVERE_ACCESS_LEVEL)) res.once("finish", () => logAccess(log, req, res, requestId, started));
+}
+
+/** Answers with the error body, and logs the request (unless every request is logged anyway). */
+function fail(log: Logger, req: IncomingMessage, res: ServerResponse, requestId: string, started: number, logsEverything: boolean, error: DomainError) {
+  if (!logsEverything) logWhenDone(log, req, res, requestId, started);
+  sendError(res, requestId, error);
 }
 
 /** One line per answered request, at a level that follows its status (see accessLogLevel). */

@@ -149,8 +149,9 @@ export class RateLimits {
 
   /**
    * Takes this request's points. Sets RateLimit-Limit, -Remaining and -Reset (IETF draft
-   * "RateLimit header fields") on a refusal, and on success when a user or key bucket was used
-   * (the quota a client plans with; the address bucket's would be noise, and cost every request).
+   * "RateLimit header fields") on a refusal, and on success when a user or key bucket has a tenth
+   * or less of its points left (the quota a client plans with; the address bucket's would be
+   * noise, and headers on every answer cost every request).
    * Returns the refusal (RESOURCE_EXHAUSTED with retryAfterSeconds: 429 and Retry-After), or
    * undefined when the request may go on.
    */

@@ -137,7 +137,7 @@ export function createEdgeHandler(opts: EdgeHandlerOptions) {
         if (unauthenticated) return fail(opts.log, req, res, requestId, started, logsEverything, unauthenticated);
         return await serveRest(req, res, { ...match, query: url.searchParams() }, opts.upstreams, {
           requestId,
-          headers: { get: (name) => headerOf(req, name) },
+          headers: new RequestHeaders(req),
           // A client that goes away before its answer cancels the upstream call.
           cancelWith: (cancel) => res.once("close", () => res.writableFinished || cancel()),
         });
@@ -300,6 +300,14 @@ function queryOf(raw: string): URLSearchParams {
 }
 
 /** One request header as forwarded upstream: node joins repeated ones, and a list is not forwarded. */
+/** The request's headers as the upstream reads them (a class, not a closure made per request). */
+class RequestHeaders {
+  constructor(private readonly req: IncomingMessage) {}
+  get(name: string): string | undefined {
+    return headerOf(this.req, name);
+  }
+}
+
 function headerOf(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return typeof value === "string" ? value : undefined;

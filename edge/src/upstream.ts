@@ -80,10 +80,9 @@ function callOptions(ctx: ForwardContext): CallOptions {
     const value = ctx.headers.get(name);
     if (value) metadata[name] = value;
   }
-  return {
-    metadata,
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-    ...(ctx.cancelWith ? { cancelWith: ctx.cancelWith } : {}),
-    ...(ctx.timeoutMs ? { deadlineMs: ctx.timeoutMs } : {}),
-  };
+  const options: CallOptions = { metadata };
+  if (ctx.signal) options.signal = ctx.signal;
+  if (ctx.cancelWith) options.cancelWith = ctx.cancelWith;
+  if (ctx.timeoutMs) options.deadlineMs = ctx.timeoutMs;
+  return options;
 }

@@ -58,6 +58,22 @@ afterEach(async () => {
 });
 
 describe("startAuditRelay", () => {
+  it("polls often while there is work, and seldom once the outbox is empty; its own writes still wake it", async () => {
+    const receiver = new Receiver();
+    const r = relay(receiver.send, { pollMs: 20, idlePollMs: 1_500 });
+    const trail = outboxTrail({ db: o.db, table: o.table, onWritten: () => r.wake() });
+    await sleep(100); // a poll or two found nothing: the relay is idle now
+    // A row left by another replica (no wake here) waits for the idle poll...
+    await o.db.insert(o.table).values({ id: crypto.randomUUID(), occurTime: new Date(), event: "" });
+    await sleep(150);
+    expect(receiver.calls).toBe(0);
+    // ...while a row this process writes goes at once.
+    const mine = event("mine");
+    await trail.record(mine);
+    for (let i = 0; i < 50 && receiver.received.length === 0; i++) await sleep(10);
+    expect(receiver.ids()).toContain(mine.id);
+  });
+
   it("never ships a record whose transaction rolled back; ships a committed one once send takes it", async () => {
     const receiver = new Receiver();
     const r = relay(receiver.send);

@@ -10,8 +10,14 @@ export interface AuditRelayOptions {
   /** Hands events to the receiver (user.v1.AuditRecordService.RecordAuditEvents); rejects when they were not taken. */
   send: (events: AuditEvent[]) => Promise<void>;
   log: Logger;
-  /** How often the outbox is looked at without a wake. */
+  /** How often the outbox is looked at without a wake, while there is work (or trouble). */
   pollMs?: number;
+  /**
+   * How often once a look found nothing: this process's own writes wake the relay, so the poll
+   * only finds rows another replica left behind. (On PGlite a look blocks the service's thread
+   * for about a millisecond: once a second showed in its tail latency.)
+   */
+  idlePollMs?: number;
   /** Events per send (RecordAuditEvents takes at most 500). */
   batchSize?: number;
   /** Backoff after a row's first failed send; it doubles per failure up to retryMaxMs. */
@@ -58,6 +64,7 @@ export function startAuditRelay(opts: AuditRelayOptions): AuditRelay {
   const sendTimeoutMs = opts.sendTimeoutMs ?? 30_000;
   const leaseMs = Math.trunc(sendTimeoutMs + 30_000);
   const wakeDelayMs = opts.wakeDelayMs ?? 20;
+  const idlePollMs = Math.max(pollMs, opts.idlePollMs ?? 10_000);
 
   let stopped = false;
   let failing = false;
@@ -86,7 +93,7 @@ export function startAuditRelay(opts: AuditRelayOptions): AuditRelay {
   const tick = () => {
     timer = undefined;
     timerAt = Number.POSITIVE_INFINITY;
-    void exclusive(drain).then(() => schedule(pollMs));
+    void exclusive(drain).then((shipped) => schedule(shipped > 0 || failing ? pollMs : idlePollMs));
   };
 
   async function drain(): Promise<number> {

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import { type DomainError, type Logger, tooManyAttempts } from "@inv/platform";
+import { API_KEY_PREFIX, bearerToken, type DomainError, type Logger, tooManyAttempts } from "@inv/platform";
 import { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract, type RateLimiterStoreAbstract } from "rate-limiter-flexible";
 
@@ -62,7 +62,6 @@ export type Identify = (credentials: Credentials) => Identity | Promise<Identity
 
 export const NO_IDENTITY: Identity = Object.freeze({});
 
-const API_KEY_BEARER = /^bearer\s+(imk_\S+)$/i;
 /** Distinct keys remembered by apiKeyIdentity before it starts over. */
 const MAX_REMEMBERED_KEYS = 10_000;
 
@@ -74,7 +73,8 @@ const MAX_REMEMBERED_KEYS = 10_000;
 export function apiKeyIdentity(): Identify {
   const known = new Map<string, Identity>();
   return ({ authorization, apiKey }) => {
-    const secret = apiKey || (authorization === undefined ? undefined : API_KEY_BEARER.exec(authorization)?.[1]);
+    const bearer = authorization === undefined ? undefined : bearerToken(authorization);
+    const secret = apiKey || (bearer?.startsWith(API_KEY_PREFIX) ? bearer : undefined);
     if (!secret) return NO_IDENTITY;
     let identity = known.get(secret);
     if (identity === undefined) {

@@ -1,18 +1,7 @@
 import { create, type JsonObject } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { AuditEventSchema, AuditOutcome, PrincipalKind, type AuditEvent } from "@inv/gen/user/v1/audit_pb";
-import {
-  ApiKeySchema,
-  ApiKeyState,
-  PrincipalSchema,
-  RoleSchema,
-  UserSchema,
-  type ApiKey,
-  type Principal as PrincipalMessage,
-  type Role,
-  type User,
-} from "@inv/gen/user/v1/user_pb";
-import type { Principal, PrincipalKind as Kind } from "@inv/platform";
+import { ApiKeySchema, ApiKeyState, RoleSchema, UserSchema, type ApiKey, type Role, type User } from "@inv/gen/user/v1/user_pb";
 import type { ApiKeyRow, AuditEventRow, NewAuditEvent, RoleRow } from "./store/schema.js";
 import type { UserView } from "./store/users.js";
 
@@ -66,24 +55,6 @@ export const toApiKey = (row: ApiKeyRow): ApiKey =>
     createTime: ts(row.createdAt),
     revokeTime: ts(row.revokedAt),
     revokedBy: row.revokedBy ?? "",
-  });
-
-const KINDS: Record<Kind, PrincipalKind> = {
-  user: PrincipalKind.USER,
-  api_key: PrincipalKind.API_KEY,
-  service: PrincipalKind.SERVICE,
-  anonymous: PrincipalKind.ANONYMOUS,
-};
-
-export const toPrincipal = (p: Principal): PrincipalMessage =>
-  create(PrincipalSchema, {
-    kind: KINDS[p.kind],
-    subject: p.subject,
-    username: p.username,
-    apiKeyId: p.apiKeyId ?? "",
-    sessionId: p.sessionId ?? "",
-    roles: [...p.roles],
-    permissions: [...p.permissions],
   });
 
 // Audit enums are stored by name, so the table reads well in SQL and survives renumbering.

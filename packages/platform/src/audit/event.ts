@@ -2,9 +2,10 @@ import { randomUUID } from "node:crypto";
 import { create, type DescMethod, type JsonObject } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { status } from "@grpc/grpc-js";
-import { AuditEventSchema, AuditOutcome, PrincipalKind, type AuditEvent } from "@inv/gen/user/v1/audit_pb";
+import { AuditEventSchema, AuditOutcome, type AuditEvent } from "@inv/gen/user/v1/audit_pb";
 import { methodPath } from "../grpc/adapter.js";
-import type { Caller, PrincipalKind as CallerKind } from "../auth/principal.js";
+import type { Caller } from "../auth/principal.js";
+import { PRINCIPAL_KINDS } from "../auth/wire.js";
 import type { AuditFacts } from "./facts.js";
 
 /** The most a record's details may take as JSON (UTF-8 bytes), as audit.proto promises. */
@@ -77,13 +78,6 @@ export function outcomeOf(code: status): AuditOutcome {
   return AuditOutcome.FAILURE;
 }
 
-const KINDS: Record<CallerKind, PrincipalKind> = {
-  user: PrincipalKind.USER,
-  api_key: PrincipalKind.API_KEY,
-  service: PrincipalKind.SERVICE,
-  anonymous: PrincipalKind.ANONYMOUS,
-};
-
 /**
  * Who acted. Users: their id and username. API keys: the key id, acting on behalf of the owner
  * (the principal carries the owner's username, not the key's name, so that is the name recorded).
@@ -93,15 +87,15 @@ function actorOf(caller: Caller) {
   const p = caller.principal;
   switch (p.kind) {
     case "user":
-      return { actorKind: KINDS.user, actorId: p.subject, actorName: p.username, onBehalfOfUserId: "" };
+      return { actorKind: PRINCIPAL_KINDS.user, actorId: p.subject, actorName: p.username, onBehalfOfUserId: "" };
     case "api_key":
-      return { actorKind: KINDS.api_key, actorId: p.apiKeyId ?? "", actorName: p.username, onBehalfOfUserId: p.subject };
+      return { actorKind: PRINCIPAL_KINDS.api_key, actorId: p.apiKeyId ?? "", actorName: p.username, onBehalfOfUserId: p.subject };
     case "service": {
       const name = p.username || p.subject.replace(/^service:/, "");
-      return { actorKind: KINDS.service, actorId: `service:${name}`, actorName: name, onBehalfOfUserId: "" };
+      return { actorKind: PRINCIPAL_KINDS.service, actorId: `service:${name}`, actorName: name, onBehalfOfUserId: "" };
     }
     default:
-      return { actorKind: KINDS.anonymous, actorId: "", actorName: "", onBehalfOfUserId: "" };
+      return { actorKind: PRINCIPAL_KINDS.anonymous, actorId: "", actorName: "", onBehalfOfUserId: "" };
   }
 }
 

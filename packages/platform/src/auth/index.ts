@@ -6,3 +6,4 @@ export * from "./remote.js";
 export * from "./rules.js";
 export * from "./tokens.js";
 export * from "./outgoing.js";
+export * from "./wire.js";

@@ -74,8 +74,11 @@ export interface AccessControl {
  * The access check of one method: sets the caller on the context, or throws (and audits) the
  * refusal. Synchronous when the caller's credentials are all cached (no promise on the hot path).
  */
-export function accessGuard(control: AccessControl, method: DescMethod): (ctx: CallContext) => void | Promise<void> {
-  const rule = accessRuleOf(method, control.internalServices);
+export function accessGuard(
+  control: AccessControl,
+  method: DescMethod,
+  rule: AccessRule = accessRuleOf(method, control.internalServices),
+): (ctx: CallContext) => void | Promise<void> {
   const lenient = rule.permission === PUBLIC && !rule.internal;
   const admit = (ctx: MutableContext, caller: Caller) => {
     ctx.caller = caller;
@@ -112,8 +115,8 @@ export function accessGuard(control: AccessControl, method: DescMethod): (ctx: C
  */
 export function authInterceptor(control: AccessControl): Interceptor {
   return (next, method) => {
-    const guard = accessGuard(control, method);
     const rule = accessRuleOf(method, control.internalServices);
+    const guard = accessGuard(control, method, rule);
     const audit = rule.mutating ? control.audit : undefined;
     const proceed: typeof next = audit
       ? async (request, context) => {

@@ -1,8 +1,8 @@
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { Unauthenticated, checkFields, inTransaction, type ServiceImpl } from "@inv/platform";
+import { Unauthenticated, checkFields, inTransaction, principalMessageOf, type ServiceImpl } from "@inv/platform";
 import type { UserService } from "@inv/gen/user/v1/user_pb";
 import { EMAIL_MAX } from "../domain/rules.js";
-import { toPrincipal, toUser } from "../mapping.js";
+import { toUser } from "../mapping.js";
 import { revokeSessions, rotateRefreshToken, startSession } from "../store/sessions.js";
 import { findLiveUserByLogin, findUser, markSignedIn, viewOf } from "../store/users.js";
 import { signAccessToken } from "../tokens/access-tokens.js";
@@ -111,7 +111,7 @@ export function sessionHandlers({ db, settings, passwords, keys, throttle, inval
     const row = p.kind === "service" ? undefined : await findUser(db, p.subject);
     return {
       ...(row ? { user: toUser(await viewOf(db, row)) } : {}),
-      principal: toPrincipal(p),
+      principal: principalMessageOf(p),
       ...(p.expiresAt === undefined ? {} : { credentialExpireTime: timestampFromDate(new Date(p.expiresAt)) }),
     };
   };

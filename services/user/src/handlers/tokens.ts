@@ -1,7 +1,6 @@
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { checkFields, type ServiceImpl } from "@inv/platform";
+import { checkFields, principalMessageOf, type ServiceImpl } from "@inv/platform";
 import type { TokenService } from "@inv/gen/user/v1/token_pb";
-import { toPrincipal } from "../mapping.js";
 import type { UserDeps } from "./deps.js";
 
 /** TokenService: the same answers the service's own IdentitySource gives, for every other process. */
@@ -16,7 +15,7 @@ export function tokenHandlers({ identity }: UserDeps): Partial<ServiceImpl<typeo
       if (!answer.active || !p) return { active: false, cacheSeconds: answer.cacheSeconds };
       return {
         active: true,
-        principal: toPrincipal(p),
+        principal: principalMessageOf(p),
         tokenId: p.tokenId ?? "",
         ...(p.expiresAt === undefined ? {} : { expireTime: timestampFromDate(new Date(p.expiresAt)) }),
         cacheSeconds: answer.cacheSeconds,

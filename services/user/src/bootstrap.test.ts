@@ -1,7 +1,7 @@
 import { UserService } from "@inv/gen/user/v1/user_pb";
 import { createLogger } from "@inv/platform";
 import { describe, expect, it } from "vitest";
-import { bootstrapAdmin } from "./bootstrap.js";
+import { bootstrapAdmin, strongPassword } from "./bootstrap.js";
 import { failure, startUserService, testSettings } from "./testing/support.js";
 
 describe("the first administrator", () => {
@@ -49,5 +49,11 @@ describe("the first administrator", () => {
     await expect(bootstrapAdmin({ ...deps, settings: { admin: { username: "boss", password: "password1234" } } })).rejects.toThrow(
       /ADMIN_PASSWORD is a commonly used password/,
     );
+  });
+});
+
+describe("the generated administrator password", () => {
+  it("never begins with '-', so it can be pasted as a command-line argument", () => {
+    for (let i = 0; i < 2_000; i++) expect(strongPassword("admin")).not.toMatch(/^-/);
   });
 });

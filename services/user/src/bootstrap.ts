@@ -85,10 +85,14 @@ function adminAccount(given: UserSettings["admin"]): { username: string; email: 
   }
 }
 
-/** 24 random characters; drawn again in the rare case the draw breaks a password rule. */
-function strongPassword(username: string): string {
+/**
+ * 24 random characters; drawn again in the rare case the draw breaks a password rule or begins with "-",
+ * which a shell tool given the password as an argument would read as an option.
+ */
+export function strongPassword(username: string): string {
   for (;;) {
     const candidate = randomBytes(18).toString("base64url");
+    if (candidate.startsWith("-")) continue;
     try {
       checkFields((v) => checkPassword(v, "password", candidate, username));
       return candidate;

@@ -35,7 +35,7 @@ const declared = [
   {
     name: "inventory",
     grpcPort: 50052,
-    databaseSchema: null,
+    databaseSchema: "inventory",
     services: [
       { typeName: "inventory.v1.ItemService", visibility: "public" },
       { typeName: "inventory.v1.StockService", visibility: "public" },

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
 import { AccessTokenVerifier, type Logger } from "@inv/platform";
 import { startTestService, type TestService } from "@inv/platform/testing";
-import { warehouseServiceDefinition } from "@inv/warehouse-service";
+import { nothingStored, warehouseDefinition } from "@inv/warehouse-service";
 import { verifiedIdentity } from "./identity.js";
 import { startEdge, type RunningEdge } from "./index.js";
 
@@ -19,7 +19,7 @@ export interface EdgeOverWarehouse {
  */
 export async function startEdgeOverWarehouse(log: Logger): Promise<EdgeOverWarehouse> {
   const serviceSecret = randomBytes(32).toString("hex");
-  const warehouse = await startTestService(warehouseServiceDefinition, { serviceSecret });
+  const warehouse = await startTestService(warehouseDefinition({ stock: () => nothingStored }), { serviceSecret });
   const edge = await startEdge({
     port: 0,
     host: "127.0.0.1",

@@ -122,8 +122,17 @@ describe("the dev stack", () => {
     expect(secretsOf("edge")).toEqual({ REDIS_URL: "inventory-dev-redis-url", SERVICE_SECRET: "inventory-dev-service-secret" });
   });
 
-  test.each(services)("points $name at the user service through Cloud Map (USER_GRPC_TARGET)", ({ name }) => {
-    expect(processOn(cloud, name).environment["USER_GRPC_TARGET"]).toBe("dns:///user.inventory.internal:50054");
+  test.each(services)("points $name at every other process through Cloud Map (USER_GRPC_TARGET and the rest), not at itself", ({ name }) => {
+    const environment = processOn(cloud, name).environment;
+    const targets = Object.keys(environment).filter((v) => v.endsWith("_GRPC_TARGET"));
+    expect(targets.sort()).toEqual(
+      services
+        .filter((s) => s.name !== name)
+        .map((s) => `${s.name.toUpperCase()}_GRPC_TARGET`)
+        .sort(),
+    );
+    for (const other of services.filter((s) => s.name !== name))
+      expect(environment[`${other.name.toUpperCase()}_GRPC_TARGET`]).toBe(`dns:///${other.name}.inventory.internal:${other.port}`);
   });
 
   test("tells only the user service who the first admin is, with defaults from the stack", () => {

@@ -25,7 +25,7 @@ export function grpcTarget(process: ServiceProcess, serviceDomain: string): stri
   return grpcTargetOn(process, `${process.name}.${serviceDomain}`);
 }
 
-/** The environment entries that point at every service process. */
-export function grpcTargets(serviceDomain: string): { name: string; value: string }[] {
-  return serviceProcesses.map((p) => ({ name: grpcTargetVariable(p.name), value: grpcTarget(p, serviceDomain) }));
+/** The environment entries that point at every service process (but `except`, a process's own). */
+export function grpcTargets(serviceDomain: string, except?: ProcessName): { name: string; value: string }[] {
+  return serviceProcesses.filter((p) => p.name !== except).map((p) => ({ name: grpcTargetVariable(p.name), value: grpcTarget(p, serviceDomain) }));
 }

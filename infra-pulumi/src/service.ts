@@ -57,9 +57,10 @@ export class GrpcService extends pulumi.ComponentResource {
             GRPC_HOST: "0.0.0.0",
             GRPC_PORT: String(process.grpcPort),
             LOG_LEVEL: args.logLevel,
-            // Services call each other, and every one asks the user service (USER_GRPC_TARGET) who its
-            // callers are and ships its audit records there; they find their peers the way the edge does.
-            ...Object.fromEntries(grpcTargets(args.serviceDomain).map((t) => [t.name, t.value])),
+            // Services call each other (every one asks the user service, USER_GRPC_TARGET, who its
+            // callers are and ships its audit records there): each finds every other process the way
+            // the edge does, and is not told where it is itself.
+            ...Object.fromEntries(grpcTargets(args.serviceDomain, process.name).map((t) => [t.name, t.value])),
             ...args.own?.environment,
           },
           secrets: {

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { DEFAULT_RATE_LIMITS, startEdge, type RunningEdge } from "@inv/edge";
-import { startService, type Logger, type RunningService } from "@inv/platform";
+import { startService, type Logger, type PeerTargets, type RunningService } from "@inv/platform";
 import type { ProcessName } from "@inv/service-catalog";
 import { processOf, publicServices, serviceProcesses } from "@inv/service-catalog/descriptors";
 import { definitions } from "./definitions.js";
@@ -40,9 +40,12 @@ export interface RunningCluster {
 export async function startCluster(settings: ClusterSettings): Promise<RunningCluster> {
   const services: RunningProcess[] = [];
   const serviceSecret = settings.serviceSecret ?? randomBytes(32).toString("base64url");
-  // The user service first: every other process asks it who its callers are.
+  // The user service first: every other process asks it who its callers are as it starts.
   const order = [...serviceProcesses].sort((a, b) => Number(b.name === "user") - Number(a.name === "user"));
-  let userTarget: string | undefined;
+  // Where each process listens, filled in as they come up (ports may be 0). Every process gets
+  // this one map: a process reads another's target when it first calls it, so processes that
+  // call each other (warehouse and inventory) find each other whichever started first.
+  const targets: PeerTargets = {};
   try {
     for (const { name } of order) {
       const running = await startService(definitions[name], {
@@ -55,17 +58,16 @@ export async function startCluster(settings: ClusterSettings): Promise<RunningCl
         busNamespace: settings.cachePrefix,
         log: settings.log.child({ service: name }),
         serviceSecret,
-        userTarget,
+        targets,
       });
-      if (name === "user") userTarget = `dns:///${running.server.address}`;
+      targets[name] = `dns:///${running.server.address}`;
       services.push({ name, server: running.server, stop: (graceMs) => running.stop(graceMs) });
     }
-    const addressOf = new Map(services.map((s) => [s.name, s.server.address]));
     const edge = await startEdge({
       port: settings.httpPort,
       host: settings.host,
       services: publicServices,
-      targetOf: (service) => `dns:///${addressOf.get(processOf(service).name)}`,
+      targetOf: (service) => targets[processOf(service).name]!,
       processOf: (service) => processOf(service).name,
       processNames: serviceProcesses.map((p) => p.name),
       serviceSecret,

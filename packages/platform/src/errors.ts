@@ -86,6 +86,14 @@ export class Unimplemented extends DomainError {
   readonly code = status.UNIMPLEMENTED;
 }
 
+/**
+ * Something this service needs to answer (another service, usually) cannot be reached now:
+ * nothing was decided, and the caller may retry with backoff. Never a guess in its place.
+ */
+export class Unavailable extends DomainError {
+  readonly code = status.UNAVAILABLE;
+}
+
 /** Shorthand for the most common violation: a field breaking a stated rule. */
 export const invalid = (field: string, constraint: string, message: string, value?: unknown) =>
   new InvalidArgument(message, { field, constraint, value, description: message }, "INVALID_FIELD");

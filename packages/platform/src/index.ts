@@ -10,6 +10,7 @@ export * from "./grpc/handler.js";
 export * from "./grpc/interceptors.js";
 export * from "./grpc/server.js";
 export * from "./grpc/client.js";
+export * from "./grpc/peers.js";
 export * from "./grpc/status.js";
 export * from "./grpc/reflection.js";
 export * from "./runtime.js";

@@ -1,7 +1,7 @@
 import { Redis } from "ioredis";
 import type { JSONWebKeySet } from "jose";
 import type { Logger } from "pino";
-import { processNames, processNamed, processes } from "@inv/service-catalog";
+import { grpcTarget, grpcTargetVariable, processNames, processes, type GrpcTargetVariable, type ProcessName } from "@inv/service-catalog";
 import { AuditRecordService, type AuditEvent } from "@inv/gen/user/v1/audit_pb";
 import { callAudit } from "./audit/calls.js";
 import type { AuditOutboxTable } from "./audit/outbox.js";
@@ -18,7 +18,8 @@ import { createCache, type Cache } from "./cache.js";
 import { commonConfigProperties, loadConfig, type CommonConfig } from "./config.js";
 import { openDatabase, type Db } from "./db.js";
 import type { Interceptor, ServiceRegistration } from "./grpc/handler.js";
-import { GrpcChannel } from "./grpc/client.js";
+import type { GrpcChannel } from "./grpc/client.js";
+import { PeerChannels, type PeerTargets } from "./grpc/peers.js";
 import { startGrpcServer, type RunningGrpcServer } from "./grpc/server.js";
 import { createLogger } from "./log.js";
 
@@ -34,8 +35,13 @@ export interface ServiceSettings {
   log: Logger;
   /** SERVICE_SECRET: signs this process's service identity and checks its callers'. */
   serviceSecret: string;
-  /** gRPC target of the user service ("dns:///user:50054"); the user service needs none. */
-  userTarget?: string | undefined;
+  /**
+   * gRPC target of each other process this one calls (`{ user: "dns:///user:50054" }`): every
+   * service but the user service needs the user service's at start (it asks who its callers are);
+   * the others are read when a process is first called (see ServiceResources.peer), so one map
+   * can be filled in while the processes of a cluster start one after another.
+   */
+  targets?: PeerTargets | undefined;
   /** Prefix of the bus's channel names: tests keep theirs apart on a shared Redis. */
   busNamespace?: string | undefined;
   /** Tests: where the audit relay ships records instead of the user service. */
@@ -55,6 +61,13 @@ export interface ServiceResources {
   redis: Redis | undefined;
   /** This process's service identity, for calls to other services. */
   identity: ServiceIdentity;
+  /**
+   * The channel to another process of the catalog, at its target in ServiceSettings.targets:
+   * made on first use, closed when the service stops. Calls on it carry no credentials of their
+   * own: send `x-service-token` (identity.tokenFor(name)) to act as this service, or
+   * onBehalfOf(ctx, identity, name) to act for the caller.
+   */
+  peer(name: ProcessName): GrpcChannel;
 }
 
 /** How the user service answers identity questions itself, from its own database. */
@@ -110,6 +123,8 @@ export async function startService(def: ServiceDefinitionOptions, settings: Serv
     if (redis) closers.push(() => void redis.disconnect());
     const identity = await ServiceIdentity.start(def.name, settings.serviceSecret, processNames);
     closers.push(() => identity.close());
+    const peers = new PeerChannels(def.name, settings.targets);
+    closers.push(() => peers.close());
     const resources: ServiceResources = {
       get db(): Db {
         if (!database) throw new Error(`the ${def.name} service declared no database`);
@@ -120,15 +135,10 @@ export async function startService(def: ServiceDefinitionOptions, settings: Serv
       bus,
       redis,
       identity,
+      peer: (name) => peers.get(name),
     };
-    const userChannel = lazy(() => {
-      if (!settings.userTarget) throw new Error(`the ${def.name} service needs the user service's address (USER_GRPC_TARGET)`);
-      const channel = new GrpcChannel(settings.userTarget, { deadlineMs: 5_000 });
-      closers.push(() => channel.close());
-      return channel;
-    });
-    const audit = auditOf(def, settings, resources, userChannel, closers);
-    const access = { ...accessControl(def, settings, resources, userChannel, closers), audit: audit?.access };
+    const audit = auditOf(def, settings, resources, closers);
+    const access = { ...accessControl(def, settings, resources, closers), audit: audit?.access };
     const stopJobs = await def.onStart?.(resources);
     if (stopJobs) closers.push(stopJobs);
     await bus.ready();
@@ -158,19 +168,11 @@ export async function startService(def: ServiceDefinitionOptions, settings: Serv
 
 type Closers = (() => Promise<void> | void)[];
 
-function lazy<T>(make: () => T): () => T {
-  let made: { value: T } | undefined;
-  return () => {
-    made ??= { value: make() };
-    return made.value;
-  };
-}
-
 /**
  * The service's audit trail, wired to its calls: an outbox shipped to the user service by a
  * relay, or the trail the service brings (the user service stores its records itself).
  */
-function auditOf(def: ServiceDefinitionOptions, settings: ServiceSettings, resources: ServiceResources, userChannel: () => GrpcChannel, closers: Closers) {
+function auditOf(def: ServiceDefinitionOptions, settings: ServiceSettings, resources: ServiceResources, closers: Closers) {
   const declared = def.audit;
   if (!declared) return undefined;
   let trail: AuditTrail;
@@ -178,7 +180,7 @@ function auditOf(def: ServiceDefinitionOptions, settings: ServiceSettings, resou
   else {
     const toUserService = async (events: AuditEvent[]) => {
       const metadata = { "x-service-token": resources.identity.tokenFor("user") };
-      await userChannel().unary(AuditRecordService.method.recordAuditEvents, { auditEvents: events }, { metadata });
+      await resources.peer("user").unary(AuditRecordService.method.recordAuditEvents, { auditEvents: events }, { metadata });
     };
     const relay = startAuditRelay({ db: resources.db, table: declared.outbox, log: resources.log, send: settings.auditReceiver ?? toUserService });
     closers.push(() => relay.stop());
@@ -194,16 +196,10 @@ const internalServices: ReadonlySet<string> = new Set(processes.flatMap((p) => p
  * Who may call this service: its callers' credentials are checked against the user service's
  * keys and answers (its own, for the user service), cached here and dropped on the bus's word.
  */
-function accessControl(
-  def: ServiceDefinitionOptions,
-  settings: ServiceSettings,
-  resources: ServiceResources,
-  userChannel: () => GrpcChannel,
-  closers: Closers,
-): AccessControl {
+function accessControl(def: ServiceDefinitionOptions, settings: ServiceSettings, resources: ServiceResources, closers: Closers): AccessControl {
   let local = settings.identity ?? def.identity?.(resources);
   if (!local) {
-    const channel = userChannel();
+    const channel = resources.peer("user");
     local = { source: remoteIdentitySource(channel, resources.identity), jwks: remoteJwks(channel) };
   }
   const principals = new PrincipalCache(local.source, resources.bus);
@@ -216,11 +212,50 @@ function accessControl(
   return { authenticator, internalServices };
 }
 
-interface StandaloneConfig extends CommonConfig {
+type StandaloneConfig = CommonConfig & {
   GRPC_PORT: number;
   GRPC_HOST: string;
   SERVICE_SECRET: string;
-  USER_GRPC_TARGET: string;
+} & Partial<Record<GrpcTargetVariable, string>>;
+
+/** What a service run on its own reads from the environment, as settings (without its logger). */
+export type StandaloneSettings = Omit<ServiceSettings, "log"> & { logLevel: string; targets: PeerTargets };
+
+/**
+ * The settings of one service in its own process, from the environment: where it listens, its
+ * stores, SERVICE_SECRET, and `<NAME>_GRPC_TARGET` of every other process of the catalog (by
+ * default the process's catalog port on 127.0.0.1); a bad variable is named in the error.
+ */
+export function loadStandaloneSettings(name: string, defaultPort: number, env: NodeJS.ProcessEnv = process.env): StandaloneSettings {
+  const others = processes.filter((p) => p.name !== name);
+  const targetProperties = Object.fromEntries(
+    others.map((p) => [grpcTargetVariable(p.name), { type: "string", minLength: 1, default: grpcTarget(p, "127.0.0.1") }]),
+  );
+  const schema = {
+    type: "object",
+    properties: {
+      ...commonConfigProperties,
+      GRPC_PORT: { type: "integer", minimum: 0, maximum: 65535, default: defaultPort },
+      GRPC_HOST: { type: "string", minLength: 1, default: "0.0.0.0" },
+      SERVICE_SECRET: { type: "string", minLength: 32 },
+      ...targetProperties,
+    },
+    required: ["LOG_LEVEL", "DATA_DIR", "GRPC_PORT", "GRPC_HOST", "SERVICE_SECRET", ...others.map((p) => grpcTargetVariable(p.name))],
+    additionalProperties: false,
+  };
+  // The target properties are built from the catalog, which ajv's schema type cannot follow.
+  const config = loadConfig<StandaloneConfig>(schema as unknown as Parameters<typeof loadConfig<StandaloneConfig>>[0], env);
+  const targets: PeerTargets = Object.fromEntries(others.map((p) => [p.name, config[grpcTargetVariable(p.name)]]));
+  return {
+    port: config.GRPC_PORT,
+    host: config.GRPC_HOST,
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    redisUrl: config.REDIS_URL,
+    logLevel: config.LOG_LEVEL,
+    serviceSecret: config.SERVICE_SECRET,
+    targets,
+  };
 }
 
 /**
@@ -228,29 +263,9 @@ interface StandaloneConfig extends CommonConfig {
  * environment, then serve until SIGTERM or SIGINT, draining in-flight calls before exit.
  */
 export async function runStandalone(def: ServiceDefinitionOptions, defaultPort: number): Promise<void> {
-  const config = loadConfig<StandaloneConfig>({
-    type: "object",
-    properties: {
-      ...commonConfigProperties,
-      GRPC_PORT: { type: "integer", minimum: 0, maximum: 65535, default: defaultPort },
-      GRPC_HOST: { type: "string", minLength: 1, default: "0.0.0.0" },
-      SERVICE_SECRET: { type: "string", minLength: 32 },
-      USER_GRPC_TARGET: { type: "string", minLength: 1, default: `dns:///127.0.0.1:${processNamed("user").grpcPort}` },
-    },
-    required: ["LOG_LEVEL", "DATA_DIR", "GRPC_PORT", "GRPC_HOST", "SERVICE_SECRET", "USER_GRPC_TARGET"],
-    additionalProperties: false,
-  });
-  const log = createLogger(def.name, config.LOG_LEVEL);
-  const service = await startService(def, {
-    port: config.GRPC_PORT,
-    host: config.GRPC_HOST,
-    databaseUrl: config.DATABASE_URL,
-    dataDir: config.DATA_DIR,
-    redisUrl: config.REDIS_URL,
-    log,
-    serviceSecret: config.SERVICE_SECRET,
-    userTarget: config.USER_GRPC_TARGET,
-  });
+  const { logLevel, ...settings } = loadStandaloneSettings(def.name, defaultPort);
+  const log = createLogger(def.name, logLevel);
+  const service = await startService(def, { ...settings, log });
   onShutdownSignal(log, () => service.stop());
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { edge, environment, processes, variablesReadBy } from "./index.js";
+import { edge, environment, grpcTargetVariable, processes, variablesReadBy } from "./index.js";
 
 describe("the service catalog", () => {
   const typeNames = processes.flatMap((p) => p.services.map((s) => s.typeName));
@@ -36,5 +36,17 @@ describe("the service catalog", () => {
     expect(names("cluster")).toEqual(expect.arrayContaining(["WAREHOUSE_GRPC_PORT", "USER_GRPC_PORT", "HTTP_PORT", "HOST"]));
     expect(names("edge").filter((n) => n.endsWith("_GRPC_TARGET"))).toHaveLength(processes.length);
     expect(names("cluster").filter((n) => n.endsWith("_GRPC_PORT"))).toHaveLength(processes.length);
+  });
+
+  it.each(processes.map((p) => [p.name]))("lets the %s process find every other process, and not itself", (name) => {
+    const targets = variablesReadBy("services", name)
+      .map((v) => v.name)
+      .filter((n) => n.endsWith("_GRPC_TARGET"));
+    expect(targets.sort()).toEqual(
+      processes
+        .filter((p) => p.name !== name)
+        .map((p) => grpcTargetVariable(p.name))
+        .sort(),
+    );
   });
 });

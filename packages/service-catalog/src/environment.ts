@@ -15,6 +15,8 @@ export interface EnvironmentVariable {
   readonly readBy: readonly Reader[];
   /** Read by this one service process only (its own settings, e.g. the user service's first admin). */
   readonly only?: ProcessName;
+  /** Read by every service process but this one (where a process is: it never calls itself). */
+  readonly except?: ProcessName;
 }
 
 type Upper = Uppercase<ProcessName>;
@@ -26,7 +28,7 @@ const upper = (name: ProcessName) => name.toUpperCase() as Upper;
 /** `WAREHOUSE_GRPC_PORT` and friends: where `npm start` puts each process. */
 export const grpcPortVariable = (name: ProcessName): GrpcPortVariable => `${upper(name)}_GRPC_PORT`;
 
-/** `WAREHOUSE_GRPC_TARGET` and friends: where the edge finds each process. */
+/** `WAREHOUSE_GRPC_TARGET` and friends: where the edge and the other service processes find each process. */
 export const grpcTargetVariable = (name: ProcessName): GrpcTargetVariable => `${upper(name)}_GRPC_TARGET`;
 
 /** grpc-js target of a process on one host; dns:/// so round_robin spreads calls over every address. */
@@ -80,10 +82,11 @@ const perProcess: readonly EnvironmentVariable[] = processes.flatMap((p): Enviro
   { name: grpcPortVariable(p.name), meaning: `gRPC port of the ${p.name} process under npm start`, default: String(p.grpcPort), readBy: ["cluster"] },
   {
     name: grpcTargetVariable(p.name),
-    meaning: `gRPC target of the ${p.name} process`,
+    meaning: `gRPC target of the ${p.name} process, for the edge and every other service process`,
     default: grpcTarget(p, "127.0.0.1"),
-    // Every process asks the user service who its callers are.
-    readBy: p.name === "user" ? ["edge", "services"] : ["edge"],
+    // Every service may call every other (each asks the user service who its callers are); none calls itself.
+    readBy: ["edge", "services"],
+    except: p.name,
   },
 ]);
 
@@ -108,7 +111,9 @@ export const environment: readonly EnvironmentVariable[] = [...shared, ...perPro
 
 /** The variables one reader understands; with a process, only those that process reads. */
 export function variablesReadBy(reader: Reader, process?: ProcessName): readonly EnvironmentVariable[] {
-  return environment.filter((v) => v.readBy.includes(reader) && (v.only === undefined || v.only === process));
+  return environment.filter(
+    (v) => v.readBy.includes(reader) && (v.only === undefined || v.only === process) && (process === undefined || v.except !== process),
+  );
 }
 
 /** A variable's default as a given service process sees it (null: unset means off or embedded). */

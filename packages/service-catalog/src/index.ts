@@ -1,6 +1,6 @@
 /**
  * The service catalog as plain data (no generated code): processes, ports, services and their
- * visibility, database schemas, environment variables and commands. The protobuf-es descriptors
+ * visibility, database schemas, environment variables, bus channels and commands. The protobuf-es descriptors
  * of the same services come from `@inv/service-catalog/descriptors`.
  */
 import { processes, type ProcessDeclaration, type ProcessName } from "./catalog.js";
@@ -8,6 +8,7 @@ import { processes, type ProcessDeclaration, type ProcessName } from "./catalog.
 export { edge, processes, type ProcessDeclaration, type ProcessName, type ServiceDeclaration, type Visibility } from "./catalog.js";
 export * from "./commands.js";
 export * from "./environment.js";
+export * from "./events.js";
 
 export const processNames: readonly ProcessName[] = processes.map((p) => p.name);
 

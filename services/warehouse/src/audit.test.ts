@@ -9,11 +9,11 @@ import type { RemoteError } from "@inv/platform";
 import { startTestService, type TestService } from "@inv/platform/testing";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { warehouseServiceDefinition } from "./index.js";
+import { nothingStored, warehouseDefinition } from "./index.js";
 
 let svc: TestService;
 beforeAll(async () => {
-  svc = await startTestService(warehouseServiceDefinition);
+  svc = await startTestService(warehouseDefinition({ stock: () => nothingStored }));
 });
 afterAll(() => svc?.stop());
 

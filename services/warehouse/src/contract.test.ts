@@ -8,7 +8,7 @@ import { RemoteError, isRetryable, type GrpcClient } from "@inv/platform";
 import { startTestService, type TestService } from "@inv/platform/testing";
 import { WarehouseSchema, WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { warehouseServiceDefinition } from "./index.js";
+import { nothingStored, warehouseDefinition } from "./index.js";
 
 let svc: TestService;
 let client: GrpcClient<typeof WarehouseService>;
@@ -17,7 +17,7 @@ const code = () => `CT-${++seq}`;
 const BIN = "00000000-0000-7000-8000-000000000004";
 
 beforeAll(async () => {
-  svc = await startTestService(warehouseServiceDefinition);
+  svc = await startTestService(warehouseDefinition({ stock: () => nothingStored }));
   client = svc.client(WarehouseService);
 });
 afterAll(() => svc?.stop());

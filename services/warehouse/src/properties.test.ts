@@ -9,7 +9,7 @@ import { startTestService, type TestService } from "@inv/platform/testing";
 import { WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { warehouseServiceDefinition } from "./index.js";
+import { nothingStored, warehouseDefinition } from "./index.js";
 
 let svc: TestService;
 let client: GrpcClient<typeof WarehouseService>;
@@ -18,7 +18,7 @@ const uniqueCode = (p: string) => `${p}-${++seq}`;
 const MISSING = "0190a0a0-0000-7000-8000-00000000dead";
 
 beforeAll(async () => {
-  svc = await startTestService(warehouseServiceDefinition);
+  svc = await startTestService(warehouseDefinition({ stock: () => nothingStored }));
   client = svc.client(WarehouseService);
 });
 afterAll(() => svc?.stop());

@@ -3,7 +3,7 @@ import { RemoteError, type GrpcClient } from "@inv/platform";
 import { startTestService, type TestService } from "@inv/platform/testing";
 import { WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { warehouseServiceDefinition } from "./index.js";
+import { nothingStored, warehouseDefinition } from "./index.js";
 
 let svc: TestService;
 let client: GrpcClient<typeof WarehouseService>;
@@ -11,7 +11,7 @@ let seq = 0;
 const code = (prefix = "W") => `${prefix}${process.pid % 1000}-${Date.now() % 1e6}-${seq++}`;
 
 beforeAll(async () => {
-  svc = await startTestService(warehouseServiceDefinition);
+  svc = await startTestService(warehouseDefinition({ stock: () => nothingStored }));
   client = svc.client(WarehouseService);
 });
 afterAll(() => svc?.stop());

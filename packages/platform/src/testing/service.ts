@@ -3,6 +3,7 @@ import type { DescService } from "@bufbuild/protobuf";
 import type { AuditEvent } from "@inv/gen/user/v1/audit_pb";
 import { pino } from "pino";
 import { GrpcChannel, createGrpcClient, type GrpcClient } from "../grpc/client.js";
+import type { PeerTargets } from "../grpc/peers.js";
 import { startService, type RunningService, type ServiceDefinitionOptions } from "../runtime.js";
 import { TestAuthority } from "./auth.js";
 import { createScratchDatabase } from "./database.js";
@@ -11,6 +12,8 @@ import { testRedisUrl } from "./redis.js";
 export interface TestService {
   readonly service: RunningService;
   readonly address: string;
+  /** Its gRPC target, `dns:///<address>`: what another service's `targets` names it by. */
+  readonly target: string;
   /** A channel whose calls carry an access token with every permission ("*"). */
   readonly channel: GrpcChannel;
   /** Signs the tokens the service accepts, unless the service answers identity itself (user). */
@@ -35,6 +38,12 @@ export interface TestServiceOptions {
   authority?: TestAuthority;
   /** The bus's channel prefix (random by default); give two services the same one to let them hear each other. */
   busNamespace?: string;
+  /**
+   * Where the other processes it calls are (ServiceSettings.targets), read when it first calls
+   * one: two services that call each other can share one map, filled in once both have started.
+   * Give them the same serviceSecret too, so each accepts the other's service identity.
+   */
+  targets?: PeerTargets;
 }
 
 /**
@@ -58,6 +67,7 @@ export async function startTestService(def: ServiceDefinitionOptions, opts: Test
     identity: opts.ownIdentity ? undefined : authority,
     auditReceiver: async (events) => void auditEvents.push(...events),
     busNamespace: opts.busNamespace ?? `test:${randomBytes(4).toString("hex")}:`,
+    targets: opts.targets,
   });
   const target = `dns:///${service.server.address}`;
   const channels: GrpcChannel[] = [];
@@ -70,6 +80,7 @@ export async function startTestService(def: ServiceDefinitionOptions, opts: Test
   return {
     service,
     address: service.server.address,
+    target,
     channel,
     authority,
     adminToken,

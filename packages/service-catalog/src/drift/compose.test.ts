@@ -64,10 +64,11 @@ describe("compose.yaml agrees with the service catalog", () => {
       expect(Object.keys(service(process.name).depends_on ?? {}).sort()).toEqual(STORES);
     });
 
-    it("requires SERVICE_SECRET from the caller and finds the user service by its compose name", () => {
+    it("requires SERVICE_SECRET from the caller and finds every other process by its compose name", () => {
       const environment = service(process.name).environment ?? {};
       expect(environment["SERVICE_SECRET"]).toMatch(required("SERVICE_SECRET"));
-      expect(environment[grpcTargetVariable(userProcess.name)]).toBe(grpcTarget(userProcess, userProcess.name));
+      for (const p of processes.filter((p) => p !== process)) expect(environment[grpcTargetVariable(p.name)], p.name).toBe(grpcTarget(p, p.name));
+      expect(environment[grpcTargetVariable(process.name)]).toBeUndefined();
     });
 
     it("holds no credential, only references to the caller's environment", () => {

@@ -45,7 +45,7 @@ function changesOf(v: FieldChecker, l: Location, fields: readonly string[]): Loc
   return changes;
 }
 
-export function locationHandlers({ db, stock }: WarehouseDeps) {
+export function locationHandlers({ db, stock, changed }: WarehouseDeps) {
   const createLocation: Impl["createLocation"] = async ({ location: l, requestId }, ctx) => {
     if (!l) throw invalid("location", "required", "location is required");
     const { values, once } = checkFields((v) => {
@@ -97,21 +97,21 @@ export function locationHandlers({ db, stock }: WarehouseDeps) {
     if (!l) throw invalid("location", "required", "location is required");
     const fields = fieldsToUpdate(updateMask?.paths, { mutable: MUTABLE, present: presentIn(LocationSchema, l) });
     const { id, changes } = checkFields((v) => ({ id: v.id("location.id", l.id), changes: changesOf(v, l, fields) }));
-    return {
-      location: toLocation(
-        await audited(
-          db,
-          ctx,
-          (tx) => updateLocation(tx, id, l.etag, changes),
-          (r) => facts(r, { fields }),
-        ),
-      ),
-    };
+    const row = await audited(
+      db,
+      ctx,
+      (tx) => updateLocation(tx, id, l.etag, changes),
+      (r) => facts(r, { fields }),
+    );
+    await changed(id);
+    return { location: toLocation(row) };
   };
 
   const deleteLocationHandler: Impl["deleteLocation"] = async ({ id, etag }, ctx) => {
     const key = checkFields((v) => v.id("id", id));
-    return { location: toLocation(await audited(db, ctx, (tx) => deleteLocation(tx, key, etag, stock), facts)) };
+    const row = await audited(db, ctx, (tx) => deleteLocation(tx, key, etag, stock), facts);
+    await changed(key);
+    return { location: toLocation(row) };
   };
 
   return {

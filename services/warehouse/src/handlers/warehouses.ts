@@ -58,7 +58,7 @@ function changesOf(v: FieldChecker, w: Warehouse, fields: readonly string[]): Wa
   return changes;
 }
 
-export function warehouseHandlers({ db, cache, stock }: WarehouseDeps) {
+export function warehouseHandlers({ db, cache, stock, changed }: WarehouseDeps) {
   const createWarehouse: Impl["createWarehouse"] = async ({ warehouse: w, requestId }, ctx) => {
     if (!w) throw invalid("warehouse", "required", "warehouse is required");
     const { values, once } = checkFields((v) => ({
@@ -114,6 +114,7 @@ export function warehouseHandlers({ db, cache, stock }: WarehouseDeps) {
       (r) => facts(r, { fields }),
     );
     await cache.invalidate(cacheKey(id), legacyCacheKey(id));
+    await changed(id);
     return { warehouse: toWarehouse(row) };
   };
 
@@ -121,6 +122,7 @@ export function warehouseHandlers({ db, cache, stock }: WarehouseDeps) {
     const key = checkFields((v) => v.id("id", id));
     const row = await audited(db, ctx, (tx) => deleteWarehouse(tx, key, etag, stock), facts);
     await cache.invalidate(cacheKey(key), legacyCacheKey(key));
+    await changed(key);
     return { warehouse: toWarehouse(row) };
   };
 

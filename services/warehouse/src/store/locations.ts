@@ -106,10 +106,10 @@ export async function deleteLocation(db: Db, id: string, etag: string, stock: St
     also: { active: false },
     // Under the row lock: creating a child share-locks its parent, so a child being created
     // right now is committed, and counted, before this check runs.
-    dependents: async (tx) => {
+    dependents: async (tx, row) => {
       const children = await countLiveReferences(tx, locations, locations.parentId, id);
       if (children > 0) throw stillInUse(id, "has_children", `location ${id} still has ${children} child location(s)`);
-      if (await stock.locationHasStock(id)) throw stillInUse(id, "has_stock", `location ${id} still holds stock`);
+      if (await stock.locationHasStock(row.warehouseId, id)) throw stillInUse(id, "has_stock", `location ${id} still holds stock; move or write it off first`);
     },
   });
 }

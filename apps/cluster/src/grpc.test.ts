@@ -13,6 +13,8 @@ import { internalServices, serviceProcesses } from "@inv/service-catalog/descrip
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestCluster, type TestCluster } from "./testing.js";
 
+const WITHOUT_HANDLERS_YET = new Set(["inventory.v1.TrackedUnitService", "inventory.v1.ReportService", "reservation.v1.ReservationService"]);
+
 let cluster: TestCluster;
 const reflections = new Map<ProcessName, ReflectionClient>();
 const channels = new Map<ProcessName, GrpcChannel>();
@@ -97,7 +99,8 @@ describe.each(rows)("$name on the $process process", ({ process, service }) => {
     expect((await health.check({ service: service.typeName })).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
   });
 
-  if (process === "warehouse" || process === "user") return; // the processes with handlers so far
+  // The services whose handlers are still to come.
+  if (!WITHOUT_HANDLERS_YET.has(service.typeName)) return;
   it("a unary call with the rights to make it answers UNIMPLEMENTED until its handlers land", async () => {
     const method = service.methods.find((m) => m.methodKind === "unary")!;
     // Internal services take only other services; the public ones, the administrator.

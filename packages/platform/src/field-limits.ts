@@ -20,6 +20,8 @@ export const LABEL_KEY_MAX = 64;
 export const LABEL_VALUE_MAX = 256;
 /** AIP-155 request ids: a UUID fits, and so do most callers' own idempotency keys. */
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+/** Idempotency keys of stock writes: longer than request ids, so callers can compose their own (order + line). */
+export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Server-assigned ids are UUIDs (v7, so they sort by creation time). */
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -34,5 +36,6 @@ export const FIELD_LIMITS = {
   LABEL_KEY_MAX,
   LABEL_VALUE_MAX,
   REQUEST_ID_PATTERN,
+  IDEMPOTENCY_KEY_PATTERN,
   UUID_PATTERN,
 } as const;

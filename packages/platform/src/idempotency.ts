@@ -51,8 +51,10 @@ export interface IdempotentRequest<T> {
   table: IdempotencyTable;
   /** What the request does, e.g. "CreateWarehouse". */
   scope: string;
-  /** The caller's AIP-155 request id; empty runs the work with no deduplication. */
+  /** The caller's AIP-155 request id (or idempotency key); empty runs the work with no deduplication. */
   requestId: string;
+  /** The request field that carried it, for the error when it is reused: "request_id" by default. */
+  field?: string;
   /** The cleaned request (request id excluded): a retry must carry the same one. */
   payload: unknown;
   codec: ResponseCodec<T>;
@@ -69,7 +71,12 @@ export interface IdempotentRequest<T> {
  * committed response or, if it rolled back, claim the id themselves.
  */
 export async function runIdempotent<T>(db: Db, req: IdempotentRequest<T>, work: (tx: Db) => Promise<T>): Promise<T> {
-  if (req.requestId === "") return work(db);
+  return (await runOnce(db, req, work)).value;
+}
+
+/** runIdempotent that also says whether the answer is a stored one (`replayed`). */
+export async function runOnce<T>(db: Db, req: IdempotentRequest<T>, work: (tx: Db) => Promise<T>): Promise<{ value: T; replayed: boolean }> {
+  if (req.requestId === "") return { value: await work(db), replayed: false };
   const hash = payloadHash(req.payload);
   return inTransaction(db, async (tx) => {
     if (await claim(tx, req, hash)) {
@@ -79,12 +86,12 @@ export async function runIdempotent<T>(db: Db, req: IdempotentRequest<T>, work: 
         .set({ response: req.codec.encode(response) })
         .where(keyOf(req));
       await sweepExpired(tx, req.table);
-      return response;
+      return { value: response, replayed: false };
     }
     const [first] = await tx.select().from(req.table).where(keyOf(req));
     if (!first?.response) throw new Internal(`request ${req.requestId} was claimed but holds no response`);
-    if (first.payloadHash !== hash) throw requestIdReused(req.requestId);
-    return req.codec.decode(first.response);
+    if (first.payloadHash !== hash) throw requestIdReused(req.requestId, req.field);
+    return { value: req.codec.decode(first.response), replayed: true };
   });
 }
 
@@ -117,13 +124,16 @@ async function sweepExpired(tx: Db, t: IdempotencyTable): Promise<void> {
 
 const keyOf = (req: IdempotentRequest<unknown>) => and(eq(req.table.scope, req.scope), eq(req.table.requestId, req.requestId));
 
-/** ALREADY_EXISTS: the request id is taken by a request with another payload. */
-export const requestIdReused = (requestId: string, field = "request_id") =>
-  new AlreadyExists(
-    `request_id "${requestId}" was already used for a different request; use a new request_id for a new request`,
+/** ALREADY_EXISTS: the request id (or idempotency key) is taken by a request with another payload. */
+export function requestIdReused(requestId: string, field = "request_id"): AlreadyExists {
+  const what = field.endsWith("idempotency_key") ? "idempotency key" : "request_id";
+  const reason = field.endsWith("idempotency_key") ? "IDEMPOTENCY_KEY_REUSED" : "REQUEST_ID_REUSED";
+  return new AlreadyExists(
+    `${field} "${requestId}" was already used for a different request; use a new ${what} for a new request`,
     { field, value: requestId, constraint: "same_payload" },
-    "REQUEST_ID_REUSED",
+    reason,
   );
+}
 
 /** sha256 of a value's JSON with object keys sorted, so equal values hash equally whatever their key order. */
 export function payloadHash(value: unknown): string {

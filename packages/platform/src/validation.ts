@@ -1,6 +1,6 @@
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { invalidFields, type FieldViolation } from "./errors.js";
-import { CODE_PATTERN, LABEL_KEY_MAX, LABEL_VALUE_MAX, LABELS_MAX_ENTRIES, REQUEST_ID_PATTERN, UUID_PATTERN } from "./field-limits.js";
+import { CODE_PATTERN, IDEMPOTENCY_KEY_PATTERN, LABEL_KEY_MAX, LABEL_VALUE_MAX, LABELS_MAX_ENTRIES, REQUEST_ID_PATTERN, UUID_PATTERN } from "./field-limits.js";
 
 // Control characters have no place in names and break logs and CSV exports.
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -107,6 +107,15 @@ export class FieldChecker {
   requestId(field: string, value: string): string {
     if (value !== "" && !REQUEST_ID_PATTERN.test(value)) {
       this.fail(field, "format", `${field} must be 1 to 64 letters, digits, "-", "_", "." or ":" (a UUID is a good choice)`, value);
+    }
+    return value;
+  }
+
+  /** A required idempotency key of a write that must be safe to retry. */
+  idempotencyKey(field: string, value: string): string {
+    if (value === "") this.fail(field, "required", `${field} is required: every change to stock must be safe to retry`);
+    else if (!IDEMPOTENCY_KEY_PATTERN.test(value)) {
+      this.fail(field, "format", `${field} must be 1 to 128 letters, digits, "-", "_", "." or ":"`, value);
     }
     return value;
   }

@@ -39,7 +39,7 @@ CREATE TABLE "inventory"."holds" (
 	"commit_reference" text DEFAULT '' NOT NULL,
 	"created_at" timestamp (6) with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp (6) with time zone DEFAULT now() NOT NULL,
-	CONSTRAINT "holds_state_known" CHECK ("inventory"."holds"."state" BETWEEN 1 AND 4)
+	CONSTRAINT "holds_state_known" CHECK ("inventory"."holds"."state" BETWEEN 1 AND 5)
 );
 --> statement-breakpoint
 CREATE TABLE "inventory"."idempotent_requests" (
@@ -115,7 +115,7 @@ CREATE TABLE "inventory"."movements" (
 	"idempotency_key" text DEFAULT '' NOT NULL,
 	"request_id" text DEFAULT '' NOT NULL,
 	"created_at" timestamp (6) with time zone DEFAULT now() NOT NULL,
-	CONSTRAINT "movements_kind_known" CHECK ("inventory"."movements"."kind" BETWEEN 1 AND 7),
+	CONSTRAINT "movements_kind_known" CHECK ("inventory"."movements"."kind" BETWEEN 1 AND 8),
 	CONSTRAINT "movements_on_hand_arithmetic" CHECK ("inventory"."movements"."on_hand_after" = "inventory"."movements"."on_hand_before" + "inventory"."movements"."delta"),
 	CONSTRAINT "movements_reserved_arithmetic" CHECK ("inventory"."movements"."reserved_after" = "inventory"."movements"."reserved_before" + "inventory"."movements"."reserved_delta"),
 	CONSTRAINT "movements_after_valid" CHECK ("inventory"."movements"."on_hand_after" >= 0 AND "inventory"."movements"."reserved_after" >= 0 AND "inventory"."movements"."reserved_after" <= "inventory"."movements"."on_hand_after"),

@@ -2,7 +2,7 @@ import { create, fromBinary, toBinary, type MessageInitShape } from "@bufbuild/p
 import { anyPack, anyUnpack, type Duration } from "@bufbuild/protobuf/wkt";
 import { Metadata, status, type ServiceError, type StatusObject } from "@grpc/grpc-js";
 import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema, type BadRequest, type ErrorInfo } from "@inv/gen/google/rpc/error_details_pb";
-import { StatusSchema } from "@inv/gen/google/rpc/status_pb";
+import { StatusSchema, type Status as RpcStatus } from "@inv/gen/google/rpc/status_pb";
 import { DomainError, type FieldViolation } from "../errors.js";
 
 /** The error domain named in google.rpc.ErrorInfo details. */
@@ -18,14 +18,18 @@ const DETAILS_KEY = "grpc-status-details-bin";
  */
 export function toStatus(err: DomainError): Partial<StatusObject> {
   const metadata = new Metadata();
+  metadata.set(DETAILS_KEY, Buffer.from(toBinary(StatusSchema, rpcStatusOf(err))));
+  return { code: err.code, details: err.message, metadata };
+}
+
+/** The google.rpc.Status of an error, as toStatus sends it; also for errors reported inside a response (a bulk call's lines). */
+export function rpcStatusOf(err: DomainError): RpcStatus {
   const details = [anyPack(ErrorInfoSchema, create(ErrorInfoSchema, errorInfoOf(err)))];
   const badRequest = badRequestOf(err);
   if (badRequest) details.push(anyPack(BadRequestSchema, create(BadRequestSchema, badRequest)));
   if (err.retryAfterSeconds !== undefined)
     details.push(anyPack(RetryInfoSchema, create(RetryInfoSchema, { retryDelay: { seconds: BigInt(err.retryAfterSeconds) } })));
-  const rpcStatus = create(StatusSchema, { code: err.code, message: err.message, details });
-  metadata.set(DETAILS_KEY, Buffer.from(toBinary(StatusSchema, rpcStatus)));
-  return { code: err.code, details: err.message, metadata };
+  return create(StatusSchema, { code: err.code, message: err.message, details });
 }
 
 /**

@@ -149,7 +149,7 @@ export const movements = inventorySchema.table(
     index("movements_item_idx").on(t.itemId, t.createdAt, t.sequence),
     index("movements_warehouse_idx").on(t.warehouseId, t.createdAt, t.sequence),
     index("movements_reservation_idx").on(t.reservationId).where(sql`${t.reservationId} <> ''`),
-    check("movements_kind_known", sql`${t.kind} BETWEEN 1 AND 7`),
+    check("movements_kind_known", sql`${t.kind} BETWEEN 1 AND 8`),
     check("movements_on_hand_arithmetic", sql`${t.onHandAfter} = ${t.onHandBefore} + ${t.delta}`),
     check("movements_reserved_arithmetic", sql`${t.reservedAfter} = ${t.reservedBefore} + ${t.reservedDelta}`),
     check("movements_after_valid", sql`${t.onHandAfter} >= 0 AND ${t.reservedAfter} >= 0 AND ${t.reservedAfter} <= ${t.onHandAfter}`),
@@ -166,7 +166,7 @@ export const holds = inventorySchema.table(
   "holds",
   {
     reservationId: text("reservation_id").primaryKey(),
-    /** inventory.v1.HoldState: 1 held, 2 released, 3 committed, 4 failed. */
+    /** inventory.v1.HoldState: 1 held, 2 released, 3 committed, 4 failed, 5 restocked. */
     state: smallint("state").notNull(),
     /** sha256 of the cleaned HoldStock request, so a repeat with other lines is refused; "" for a release of an unknown id. */
     payloadHash: text("payload_hash").notNull().default(""),
@@ -181,7 +181,7 @@ export const holds = inventorySchema.table(
     createdAt: timestamp("created_at", { withTimezone: true, precision: 6 }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true, precision: 6 }).notNull().defaultNow(),
   },
-  (t) => [index("holds_created_idx").on(t.createdAt, t.reservationId), check("holds_state_known", sql`${t.state} BETWEEN 1 AND 4`)],
+  (t) => [index("holds_created_idx").on(t.createdAt, t.reservationId), check("holds_state_known", sql`${t.state} BETWEEN 1 AND 5`)],
 );
 
 export interface HoldLineJson {

@@ -1,0 +1,79 @@
+import { Aborted, messageCodec, runOnce, type Cache, type Db } from "@inv/platform";
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
+import { itemDeleted, itemNotFound, refusalError, type ItemFields } from "./domain/refusals.js";
+import { applyAt, explainRefusal, type Applied, type Change, type NewLevel, type Place } from "./store/levels.js";
+import { idempotentRequests, type ItemRow } from "./store/schema.js";
+import { lockItemByRef, type ItemRef } from "./store/stock-reads.js";
+
+/** How often a change is tried again when its condition failed but holds when looked at: a concurrent change made room. */
+const ATTEMPTS = 5;
+
+/** What a refused change was asked to do, for its error. */
+export interface Wanted {
+  /** The request field with the quantity (or delta). */
+  field: string;
+  /** The request field with the expected on_hand, for ABORTED. */
+  expectedField: string;
+  /** The change in words, e.g. "an adjustment of -5". */
+  wanted: string;
+}
+
+/**
+ * Applies one change to the level at a place, or throws the error that says why it cannot be
+ * applied (ABORTED for a stale compare-and-set, FAILED_PRECONDITION for too little stock).
+ */
+export async function changeStock(tx: Db, place: Place, change: Change, create: NewLevel | undefined, wanted: Wanted): Promise<Applied> {
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    const applied = await applyAt(tx, place, change, create);
+    if (applied) return applied;
+    const refusal = await explainRefusal(tx, place, change);
+    if (refusal.kind !== "retry") throw refusalError(refusal, wanted);
+  }
+  throw new Aborted("the stock level kept changing while the change was applied; retry", undefined, "CONTENDED");
+}
+
+/** The live item a stock write names, key-share-locked for the rest of the transaction. */
+export async function lockLiveItem(tx: Db, ref: ItemRef, fields: ItemFields): Promise<ItemRow> {
+  const item = await lockItemByRef(tx, ref);
+  if (!item) throw itemNotFound(ref, fields);
+  if (item.deletedAt) throw itemDeleted(item.id, fields);
+  return item;
+}
+
+/** What a level created by a write starts with: the item's default reorder settings. */
+export const newLevelOf = (item: ItemRow): NewLevel => ({
+  sku: item.sku,
+  reorderPoint: item.defaultReorderPoint,
+  reorderQuantity: item.defaultReorderQuantity,
+});
+
+/**
+ * Runs a stock write once per idempotency key (kept 24 hours, per RPC): the first call does the
+ * work and stores its response in the same transaction; a retry with the same payload gets that
+ * response with `replayed` set, one with another payload ALREADY_EXISTS.
+ */
+export async function onceByKey<Desc extends DescMessage & { typeName: string }, T extends MessageShape<Desc> & { replayed: boolean }>(
+  db: Db,
+  scope: string,
+  key: string,
+  payload: unknown,
+  schema: Desc,
+  work: (tx: Db) => Promise<T>,
+): Promise<T> {
+  const codec = messageCodec(schema) as unknown as { encode(v: T): string; decode(s: string): T };
+  const { value, replayed } = await runOnce(db, { table: idempotentRequests, scope, requestId: key, field: "idempotency_key", payload, codec }, work);
+  if (replayed) value.replayed = true;
+  return value;
+}
+
+/** Cache keys of stock reads, and their invalidation after a write. */
+export const stockKeys = {
+  level: (id: string) => `level:${id}`,
+  place: (p: Place) => `place:${p.itemId}:${p.warehouseId}:${p.locationId ?? "-"}`,
+  summary: (itemId: string) => `summary:${itemId}`,
+};
+
+export async function invalidateStock(cache: Cache, levels: readonly { id: string; itemId: string; warehouseId: string; locationId: string | null }[]) {
+  const keys = levels.flatMap((l) => [stockKeys.level(l.id), stockKeys.place(l), stockKeys.summary(l.itemId)]);
+  if (keys.length > 0) await cache.invalidate(...new Set(keys));
+}

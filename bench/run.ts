@@ -9,16 +9,24 @@
  * the edge's own cost apart from the warehouse service's. Bounded: fixed durations, loopback
  * only; it asserts nothing.
  *
- * Env: BENCH_DURATION (seconds per run, 4), BENCH_ROUNDS (runs per cell, median reported, 1),
- * BENCH_PROTOCOLS=1 (also gRPC direct vs REST vs Connect), BENCH_CPU_PROF=<dir> (CPU profiles
- * of the servers, see profile-summary.ts), DATABASE_URL (warehouse on Postgres instead of
- * embedded PGlite), LOG_LEVEL (of the edge and the service; their default is info).
+ * Then the hold bench (holds.ts): HoldStock straight over gRPC to the inventory service on
+ * Postgres, against pgbench running the hold's own SQL on the same database; it needs
+ * DATABASE_URL (and pgbench on PATH for the comparison) and is skipped with a line without it.
+ *
+ * Env: BENCH_ONLY=edge|holds (one part only; both by default), BENCH_DURATION (seconds per run,
+ * 4), BENCH_ROUNDS (runs per cell, median reported, 1), BENCH_PROTOCOLS=1 (also gRPC direct vs
+ * REST vs Connect), BENCH_CPU_PROF=<dir> (CPU profiles of the servers, see profile-summary.ts),
+ * DATABASE_URL (warehouse on Postgres instead of embedded PGlite; the hold bench's server),
+ * BENCH_HOLD_ITEMS (spread SKUs of the hold bench, 1000), BENCH_PGBENCH_PROTOCOL (prepared or
+ * extended, pgbench's -M; prepared), BENCH_LOG_SQL=1 (the hold bench's statements in the
+ * Postgres server's log), LOG_LEVEL (of the edge and the services; their default is info).
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compare, type Side } from "./compare.js";
+import { holdBench } from "./holds.js";
 import { autocannon, availableTools, type LoadSpec } from "./load.js";
 import { freePort, rssMiB, startProcess, stopProcess, waitForPort, type BenchProcess } from "./processes.js";
 import { protocolsTable } from "./protocols.js";
@@ -29,6 +37,9 @@ const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 1);
 const WARMUP_SECONDS = 1;
 const LOW = 16;
 const HIGH = 200;
+
+const only = process.env["BENCH_ONLY"];
+if (only !== undefined && only !== "edge" && only !== "holds") throw new Error(`BENCH_ONLY is "edge" or "holds", not "${only}"`);
 
 const workDir = mkdtempSync(join(tmpdir(), "inv-bench-"));
 const profileDir = process.env["BENCH_CPU_PROF"];
@@ -61,6 +72,18 @@ const edgeEnv = (port: number, warehouseTarget: string, userTarget: string) => (
 
 let succeeded = false;
 try {
+  if (only !== "holds") await edgeBench();
+  if (only !== "edge") await holdBench({ seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, rounds: ROUNDS, workDir, profileDir });
+  succeeded = true;
+} finally {
+  await Promise.all(processes.map((p) => stopProcess(p)));
+  // A failed run keeps the processes' logs for a look at what went wrong.
+  if (succeeded) rmSync(workDir, { recursive: true, force: true });
+  else console.error(`logs kept in ${workDir}`);
+}
+
+/** The edge against the floor: the tables this bench began with. */
+async function edgeBench() {
   const [userPort, warehousePort, edgePort, floorGrpcPort, floorHttpPort, edgeOverMapPort] = await Promise.all([
     freePort(),
     freePort(),
@@ -139,12 +162,8 @@ try {
   const rss = processes.map((p) => [p.name, `${rssMiB(p)?.toFixed(0) ?? "?"} MiB`, `${countLines(p.logFile)} lines`]);
   console.log(formatRows([["process", "RSS after the run", "log"], ...rss], "Memory and log volume"));
   await fetch(`${edgeUrl}${path}`, { method: "DELETE", headers });
-  succeeded = true;
-} finally {
+  // The hold bench runs next on the same cores: nothing of this part keeps running beside it.
   await Promise.all(processes.map((p) => stopProcess(p)));
-  // A failed run keeps the processes' logs for a look at what went wrong.
-  if (succeeded) rmSync(workDir, { recursive: true, force: true });
-  else console.error(`logs kept in ${workDir}`);
 }
 
 /** Signs in as the bench's administrator (created by the user service at its first start). */

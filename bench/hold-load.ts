@@ -1,0 +1,81 @@
+/**
+ * The hold bench's load process: CONCURRENCY callers of inventory.v1.HoldService/HoldStock for
+ * SECONDS, each call a new reservation (a fresh UUID) holding 1 of one item across the given
+ * warehouses, then prints a HoldLoadResult as JSON. It calls as the reservation service does: a
+ * service token minted with SERVICE_SECRET, looked up for every call (it is renewed in the
+ * background). A call that fails, or answers with a hold that is not HELD, counts as a failure:
+ * a FAILED hold is a cheaper answer, not a hold.
+ * Env: GRPC_TARGET, SERVICE_SECRET, CONCURRENCY, SECONDS, ITEMS_FILE (a JSON array of item ids,
+ * one picked at random per call), WAREHOUSE_IDS (comma-separated, in priority order).
+ */
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { create } from "@bufbuild/protobuf";
+import * as grpc from "@grpc/grpc-js";
+import { ServiceIdentity, methodDefinition } from "@inv/platform";
+import { HoldService, HoldState, HoldStockRequestSchema, type HoldStockResponse } from "@inv/gen/inventory/v1/hold_pb";
+import type { LoadResult } from "./load.js";
+
+/** What the hold bench's load process prints. */
+export interface HoldLoadResult extends LoadResult {
+  /** The first few failures, as "code: message" or "hold state N". */
+  errors: string[];
+  /** This process's CPU during the measured calls, in µs (its start, tsx's compile included, is not). */
+  cpuUs: number;
+}
+
+const env = (name: string) => process.env[name] ?? "";
+const def = methodDefinition(HoldService.method.holdStock);
+const client = new grpc.Client(env("GRPC_TARGET"), grpc.credentials.createInsecure());
+const identity = await ServiceIdentity.start("reservation", env("SERVICE_SECRET"), ["inventory"]);
+const items = JSON.parse(readFileSync(env("ITEMS_FILE"), "utf8")) as string[];
+const warehouseIds = env("WAREHOUSE_IDS").split(",");
+
+const errors: string[] = [];
+const call = () =>
+  new Promise<boolean>((resolve) => {
+    const request = create(HoldStockRequestSchema, {
+      reservationId: randomUUID(),
+      lines: [{ itemId: items[Math.floor(Math.random() * items.length)]!, quantity: 1n }],
+      warehouseIds,
+    });
+    const metadata = new grpc.Metadata();
+    metadata.set("x-service-token", identity.tokenFor("inventory"));
+    client.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, request, metadata, (err, res) => {
+      const state = (res as HoldStockResponse | undefined)?.hold?.state;
+      if (err === null && state === HoldState.HELD) return resolve(true);
+      if (errors.length < 5) errors.push(err ? `${grpc.status[err.code]}: ${err.details}` : `hold state ${state}`);
+      resolve(false);
+    });
+  });
+
+const latencies: number[] = [];
+let failures = 0;
+const until = performance.now() + Number(env("SECONDS")) * 1000;
+const started = performance.now();
+const cpuAtStart = process.cpuUsage();
+await Promise.all(
+  Array.from({ length: Number(env("CONCURRENCY")) }, async () => {
+    while (performance.now() < until) {
+      const t = performance.now();
+      if (!(await call())) failures++;
+      latencies.push(performance.now() - t);
+    }
+  }),
+);
+const cpu = process.cpuUsage(cpuAtStart);
+const seconds = (performance.now() - started) / 1000;
+latencies.sort((a, b) => a - b);
+const pct = (p: number) => latencies[Math.floor((latencies.length - 1) * p)] ?? Number.NaN;
+const result: HoldLoadResult = {
+  rps: latencies.length / seconds,
+  p50Ms: pct(0.5),
+  p99Ms: pct(0.99),
+  requests: latencies.length,
+  failures,
+  errors,
+  cpuUs: cpu.user + cpu.system,
+};
+process.stdout.write(`${JSON.stringify(result)}\n`);
+client.close();
+identity.close();

@@ -74,6 +74,23 @@ describe("startAuditRelay", () => {
     expect(receiver.ids()).toContain(mine.id);
   });
 
+  it("ships a steady stream of writes in a few batches, not one send per write", async () => {
+    const receiver = new Receiver();
+    const r = relay(receiver.send, { busyIntervalMs: 200 });
+    const trail = outboxTrail({ db: o.db, table: o.table, onWritten: () => r.wake() });
+    const written: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const e = event(`stream-${i}`);
+      written.push(e.id);
+      await trail.record(e);
+      await sleep(10);
+    }
+    for (let i = 0; i < 100 && receiver.received.length < written.length; i++) await sleep(20);
+    expect(receiver.ids().sort()).toEqual([...written].sort());
+    // About 400 ms of writes: the first ships on its own, the rest in 200 ms batches.
+    expect(receiver.calls).toBeLessThanOrEqual(5);
+  });
+
   it("never ships a record whose transaction rolled back; ships a committed one once send takes it", async () => {
     const receiver = new Receiver();
     const r = relay(receiver.send);

@@ -27,6 +27,12 @@ export interface AuditRelayOptions {
   sendTimeoutMs?: number;
   /** How long a wake waits before looking, so the writer's transaction has time to commit. */
   wakeDelayMs?: number;
+  /**
+   * While writes keep coming, the least time between two looks started by wakes: the writes of
+   * that time ship as one batch (one claim, one send, one delete) instead of a few each. A first
+   * write after a quiet spell still ships after wakeDelayMs.
+   */
+  busyIntervalMs?: number;
 }
 
 export interface AuditRelay {
@@ -65,6 +71,8 @@ export function startAuditRelay(opts: AuditRelayOptions): AuditRelay {
   const leaseMs = Math.trunc(sendTimeoutMs + 30_000);
   const wakeDelayMs = opts.wakeDelayMs ?? 20;
   const idlePollMs = Math.max(pollMs, opts.idlePollMs ?? 10_000);
+  const busyIntervalMs = Math.max(wakeDelayMs, opts.busyIntervalMs ?? 250);
+  let lastDrainAt = Number.NEGATIVE_INFINITY;
 
   let stopped = false;
   let failing = false;
@@ -93,6 +101,7 @@ export function startAuditRelay(opts: AuditRelayOptions): AuditRelay {
   const tick = () => {
     timer = undefined;
     timerAt = Number.POSITIVE_INFINITY;
+    lastDrainAt = Date.now();
     void exclusive(drain).then((shipped) => schedule(shipped > 0 || failing ? pollMs : idlePollMs));
   };
 
@@ -180,7 +189,7 @@ export function startAuditRelay(opts: AuditRelayOptions): AuditRelay {
 
   return {
     wake() {
-      if (!failing) schedule(wakeDelayMs);
+      if (!failing) schedule(Math.max(wakeDelayMs, lastDrainAt + busyIntervalMs - Date.now()));
     },
     flush: () => exclusive(drain),
     async stop() {

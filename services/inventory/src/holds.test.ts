@@ -1,5 +1,6 @@
+import { failure } from "@inv/platform/testing";
 import { status } from "@grpc/grpc-js";
-import { RemoteError } from "@inv/platform";
+import type { RemoteError } from "@inv/platform";
 import { AllocationReason, AllocationStrategy, ShortageReason } from "@inv/gen/common/v1/allocation_pb";
 import { HoldState } from "@inv/gen/inventory/v1/hold_pb";
 import { ItemStatus } from "@inv/gen/inventory/v1/item_pb";
@@ -17,17 +18,6 @@ beforeAll(async () => {
   inv = await startTestInventory();
 });
 afterAll(() => inv?.stop());
-
-async function failure(call: Promise<unknown>) {
-  try {
-    await call;
-  } catch (err) {
-    expect(err).toBeInstanceOf(RemoteError);
-    const e = err as RemoteError;
-    return { code: status[e.code], reason: e.reason, field: e.violation?.field };
-  }
-  throw new Error("the call succeeded");
-}
 
 async function stocked(quantities: number[], priorities = quantities.map((_, i) => 100 - i)) {
   const item = await inv.newItem();

@@ -6,8 +6,8 @@ import { toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { status } from "@grpc/grpc-js";
 import { AuditOutcome } from "@inv/gen/user/v1/audit_pb";
 import { ItemCategory, ItemSchema, ItemService, ItemStatus, type Item, type ItemType } from "@inv/gen/inventory/v1/item_pb";
-import { RemoteError, type Db, type GrpcClient, type ServiceDefinitionOptions } from "@inv/platform";
-import { startTestService, type TestService } from "@inv/platform/testing";
+import type { RemoteError, Db, GrpcClient, ServiceDefinitionOptions } from "@inv/platform";
+import { startTestService, type TestService, failure } from "@inv/platform/testing";
 import { eq } from "drizzle-orm";
 import { uuidv7 } from "uuidv7";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -36,24 +36,6 @@ beforeAll(async () => {
   client = svc.client(ItemService);
 });
 afterAll(() => svc?.stop());
-
-/** The status code, reason and first field violation a call failed with, and every field at fault. */
-async function failure(call: Promise<unknown>) {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err, "the call succeeded").toBeInstanceOf(RemoteError);
-  const e = err as RemoteError;
-  return {
-    code: status[e.code],
-    reason: e.reason,
-    field: e.violation?.field,
-    constraint: e.violation?.constraint,
-    fields: e.violations.map((v) => v.field),
-    message: e.message,
-  };
-}
 
 const newType = async (name = unique("Type"), category = ItemCategory.UNSPECIFIED): Promise<ItemType> =>
   (await client.createItemType({ itemType: { name, category } })).itemType!;

@@ -1,6 +1,5 @@
-import { status } from "@grpc/grpc-js";
+import { failure } from "@inv/platform/testing";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import type { RemoteError } from "@inv/platform";
 import { HoldState } from "@inv/gen/inventory/v1/hold_pb";
 import { ItemStatus } from "@inv/gen/inventory/v1/item_pb";
 import { AvailabilityStatus, MovementKind, StockStatus } from "@inv/gen/inventory/v1/stock_pb";
@@ -15,16 +14,6 @@ beforeAll(async () => {
   inv = await startTestInventory();
 });
 afterAll(() => inv?.stop());
-
-async function failure(call: Promise<unknown>) {
-  try {
-    await call;
-  } catch (err) {
-    const e = err as RemoteError;
-    return { code: status[e.code], field: e.violation?.field };
-  }
-  throw new Error("the call succeeded");
-}
 
 describe("the ledger", () => {
   it("lists entries in order, a page at a time, filtered by kind and time, oldest or newest first", async () => {

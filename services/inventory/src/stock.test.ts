@@ -1,5 +1,4 @@
-import { status } from "@grpc/grpc-js";
-import { RemoteError } from "@inv/platform";
+import { failure } from "@inv/platform/testing";
 import { BulkMode, MovementKind, StockStatus } from "@inv/gen/inventory/v1/stock_pb";
 import { Code } from "@inv/gen/google/rpc/code_pb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,18 +13,6 @@ beforeAll(async () => {
   inv = await startTestInventory();
 });
 afterAll(() => inv?.stop());
-
-/** The status code, reason and field a call failed with. */
-async function failure(call: Promise<unknown>) {
-  try {
-    await call;
-  } catch (err) {
-    expect(err).toBeInstanceOf(RemoteError);
-    const e = err as RemoteError;
-    return { code: status[e.code], reason: e.reason, field: e.violation?.field };
-  }
-  throw new Error("the call succeeded");
-}
 
 describe("receive, adjust and read", () => {
   it("receives into a new level, adjusts it, and every change has its ledger entry", async () => {

@@ -5,9 +5,8 @@
  * apps/cluster/src/warehouse-inventory.test.ts.
  */
 import { randomBytes } from "node:crypto";
-import { status } from "@grpc/grpc-js";
-import { createBus, GrpcChannel, RemoteError, type Bus, type GrpcClient } from "@inv/platform";
-import { startTestService, testRedisUrl, type TestService } from "@inv/platform/testing";
+import { createBus, GrpcChannel, type Bus, type GrpcClient } from "@inv/platform";
+import { startTestService, testRedisUrl, type TestService, failure } from "@inv/platform/testing";
 import { WAREHOUSE_CHANGED_CHANNEL } from "@inv/service-catalog";
 import { WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -71,25 +70,17 @@ beforeEach(() => {
   asked.length = 0;
 });
 
-const failure = (call: Promise<unknown>) =>
-  call.then(
-    () => expect.fail("the call succeeded"),
-    (err: unknown) => {
-      expect(err).toBeInstanceOf(RemoteError);
-      const e = err as RemoteError;
-      return { code: status[e.code], reason: e.reason, violation: e.violation };
-    },
-  );
 const newWarehouse = async () => (await client.createWarehouse({ warehouse: { code: code(), name: "w" } })).warehouse!;
 
 describe("deleting a place that holds stock", () => {
   it("refuses a warehouse while the probe finds stock there, and deletes it once it is empty", async () => {
     const w = await newWarehouse();
     stocked.add(w.id);
-    expect(await failure(client.deleteWarehouse({ id: w.id }))).toEqual({
+    expect(await failure(client.deleteWarehouse({ id: w.id }))).toMatchObject({
       code: "FAILED_PRECONDITION",
       reason: "IN_USE",
-      violation: { field: "id", constraint: "has_stock", value: w.id },
+      field: "id",
+      constraint: "has_stock",
     });
     expect((await client.getWarehouse({ id: w.id })).warehouse?.deleteTime).toBeUndefined();
     stocked.delete(w.id);

@@ -1,6 +1,5 @@
-import { status } from "@grpc/grpc-js";
-import { RemoteError, type GrpcClient } from "@inv/platform";
-import { startTestService, type TestService } from "@inv/platform/testing";
+import type { GrpcClient } from "@inv/platform";
+import { startTestService, type TestService, failure } from "@inv/platform/testing";
 import { WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nothingStored, warehouseDefinition } from "./index.js";
@@ -15,18 +14,6 @@ beforeAll(async () => {
   client = svc.client(WarehouseService);
 });
 afterAll(() => svc?.stop());
-
-/** The status code and field violation a call failed with. */
-async function failure(call: Promise<unknown>) {
-  try {
-    await call;
-  } catch (err) {
-    expect(err).toBeInstanceOf(RemoteError);
-    const e = err as RemoteError;
-    return { code: status[e.code], field: e.violation?.field, constraint: e.violation?.constraint, message: e.message };
-  }
-  throw new Error("the call succeeded");
-}
 
 describe("warehouses", () => {
   it("creates, reads, updates with a field mask and soft-deletes", async () => {

@@ -4,3 +4,4 @@ export * from "./service.js";
 export * from "./reflection.js";
 export * from "./violations.js";
 export * from "./auth.js";
+export * from "./failure.js";

@@ -4,9 +4,8 @@
  */
 import { randomBytes } from "node:crypto";
 import type { DescService } from "@bufbuild/protobuf";
-import { status } from "@grpc/grpc-js";
 import { vi } from "vitest";
-import { GrpcChannel, RemoteError, ServiceIdentity, createGrpcClient, type GrpcClient } from "@inv/platform";
+import { GrpcChannel, ServiceIdentity, createGrpcClient, type GrpcClient } from "@inv/platform";
 import { startTestService, type TestService } from "@inv/platform/testing";
 import { UserService } from "@inv/gen/user/v1/user_pb";
 import { DEFAULT_THROTTLE, type UserSettings } from "../config.js";
@@ -85,22 +84,7 @@ export async function startUserService(settings: UserSettings = testSettings(), 
   };
 }
 
-/** The code, reason and fields of the error a call fails with. */
-export async function failure(call: Promise<unknown>) {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof RemoteError)) throw new Error(`expected the call to fail, got ${err === undefined ? "success" : String(err)}`);
-  return {
-    code: status[err.code],
-    reason: err.reason,
-    fields: err.violations.map((v) => v.field),
-    constraints: err.violations.map((v) => v.constraint),
-    message: err.message,
-    retryAfterSeconds: err.retryAfterSeconds,
-  };
-}
+export { failure } from "@inv/platform/testing";
 
 /**
  * Retries a check for a moment. Over Redis the bus delivers an invalidation asynchronously, even

@@ -1,4 +1,3 @@
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   CACHE_TTL,
   NAME_MAX,
@@ -42,10 +41,7 @@ type Impl = ServiceImpl<typeof ItemService>;
 
 /** Cached items are binary protobuf in base64, as warehouses are (decoding it is cheap). */
 const cacheKey = (id: string) => `item.pb:${id}`;
-const codec = {
-  encode: (i: Item) => Buffer.from(toBinary(ItemSchema, i)).toString("base64"),
-  decode: (s: string) => fromBinary(ItemSchema, Buffer.from(s, "base64")),
-};
+const codec = messageCodec(ItemSchema);
 const MUTABLE = ["name", "description", "item_type_id", "price", "image_url", "attributes", "status", "default_reorder_point", "default_reorder_quantity"];
 /** Fixed at create: quantities would change meaning if the unit changed, and stock refers to items by SKU. */
 const IMMUTABLE = ["sku", "unit_of_measure"];

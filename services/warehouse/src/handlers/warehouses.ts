@@ -1,4 +1,3 @@
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   CACHE_TTL,
   NAME_MAX,
@@ -31,10 +30,7 @@ type Impl = ServiceImpl<typeof WarehouseService>;
  */
 const cacheKey = (id: string) => `warehouse.pb:${id}`;
 const legacyCacheKey = (id: string) => `warehouse:${id}`;
-const codec = {
-  encode: (w: Warehouse) => Buffer.from(toBinary(WarehouseSchema, w)).toString("base64"),
-  decode: (s: string) => fromBinary(WarehouseSchema, Buffer.from(s, "base64")),
-};
+const codec = messageCodec(WarehouseSchema);
 const MUTABLE = ["name", "address", "priority", "active"];
 
 /** What the audit trail records about a change to a warehouse. */

@@ -69,8 +69,13 @@ class RedisBus implements Bus {
     private readonly namespace: string,
     log?: Logger,
   ) {
-    this.publisher = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
-    this.subscriber = new Redis(url, { maxRetriesPerRequest: null });
+    // A message published while the connection is (re)connecting waits for it instead of being
+    // lost: a lost invalidation leaves other processes' caches stale until they expire.
+    this.publisher = new Redis(url, { maxRetriesPerRequest: 1 });
+    // No ready check and no client info on the subscribing connection: ioredis 5 may send those
+    // after a SUBSCRIBE issued while it connects, the server refuses them on a connection in
+    // subscriber mode, and the subscription is lost (redis/ioredis#2037). It only subscribes.
+    this.subscriber = new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: false, disableClientInfo: true });
     const warn = (err: Error) => log?.warn({ err: err.message }, "redis bus unavailable");
     this.publisher.on("error", warn);
     this.subscriber.on("error", warn);

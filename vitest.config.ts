@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 import { processes } from "./packages/service-catalog/src/catalog.ts";
 
@@ -11,6 +12,10 @@ const project = (name: string, dir: string) => ({
 
 export default defineConfig({
   test: {
+    // Vitest's default is one worker fewer than the CPUs: one on a 2-core machine, where the
+    // files then run one by one while much of their time is spent waiting (gRPC, timers,
+    // Postgres). Two there cut the embedded run from 449 s to 338 s.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     projects: [
       project("platform", "packages/platform"),
       project("service-catalog", "packages/service-catalog"),

@@ -3,7 +3,6 @@ import { timestampNow } from "@bufbuild/protobuf/wkt";
 import {
   CACHE_TTL,
   DomainError,
-  InvalidArgument,
   checkFields,
   decodePageToken,
   encodePageToken,
@@ -24,6 +23,7 @@ import { ItemStatus } from "@inv/gen/inventory/v1/item_pb";
 import {
   AdjustStockResponseSchema,
   AvailabilityStatus,
+  BulkAdjustResultSchema,
   BulkAdjustStockResponseSchema,
   BulkMode,
   ReceiveStockResponseSchema,
@@ -31,6 +31,7 @@ import {
   StockService,
   StockSummarySchema,
   TransferStockResponseSchema,
+  WarehouseAvailabilitySchema,
   type BulkAdjustResult,
   type LineAvailability,
   type StockLevel,
@@ -269,7 +270,7 @@ export function stockHandlers({ db, cache, warehouses }: InventoryDeps) {
     const { key, ...payload } = cmd;
     const touched: StockLevel[] = [];
     const response = await onceByKey(db, "BulkAdjustStock", key, payload, BulkAdjustStockResponseSchema, async (tx) => {
-      const results: BulkAdjustResult[] = cmd.lines.map((line) => ({ $typeName: "inventory.v1.BulkAdjustResult", lineIndex: line.index }) as BulkAdjustResult);
+      const results: BulkAdjustResult[] = cmd.lines.map((line) => create(BulkAdjustResultSchema, { lineIndex: line.index }));
       type Line = (typeof cmd.lines)[number];
       const applyLine = async (sp: Db, line: Line) => {
         const fields = itemFields(`lines[${line.index}].`);
@@ -327,7 +328,7 @@ export function stockHandlers({ db, cache, warehouses }: InventoryDeps) {
         if (anyFailed) {
           for (const r of results) {
             if (r.status?.code === Code.OK) {
-              results[r.lineIndex] = { $typeName: "inventory.v1.BulkAdjustResult", lineIndex: r.lineIndex, status: notApplied() } as BulkAdjustResult;
+              results[r.lineIndex] = create(BulkAdjustResultSchema, { lineIndex: r.lineIndex, status: notApplied() });
             }
           }
         }
@@ -510,7 +511,7 @@ export function stockHandlers({ db, cache, warehouses }: InventoryDeps) {
         .map((t) => ({ warehouseId: t.warehouseId, onHand: BigInt(t.onHand), reserved: BigInt(t.reserved), available: BigInt(t.onHand - t.reserved) }));
       const amounts = perWarehouse.map((w) => Number(w.available));
       const available = req.requireSingleWarehouse ? Math.max(0, ...amounts) : amounts.reduce((a, b) => a + b, 0);
-      const warehousesOut = perWarehouse.map((w) => ({ $typeName: "inventory.v1.WarehouseAvailability" as const, ...w }));
+      const warehousesOut = perWarehouse.map((w) => create(WarehouseAvailabilitySchema, w));
       if (item.status !== ItemStatus.ACTIVE) return { ...base, available: BigInt(available), status: AvailabilityStatus.NOT_ACTIVE, warehouses: warehousesOut };
       const enough = available >= (wanted.get(item.id) ?? line.quantity);
       return {
@@ -609,7 +610,8 @@ export function stockHandlers({ db, cache, warehouses }: InventoryDeps) {
 export const stockService = (deps: InventoryDeps) => registration(StockService, stockHandlers(deps));
 
 /** Thrown inside an all-or-nothing bulk call's savepoint to undo its lines; never leaves the handler. */
-const ROLL_BACK = new InvalidArgument("roll back");
+class RollBack extends Error {}
+const ROLL_BACK = new RollBack("roll back the lines of an all-or-nothing bulk adjustment");
 
 const okStatus = () => create(StatusSchema, { code: Code.OK, message: "" });
 const notApplied = () => create(StatusSchema, { code: Code.ABORTED, message: "not applied because another line failed (mode ALL_OR_NOTHING)" });

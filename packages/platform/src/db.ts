@@ -122,10 +122,18 @@ export async function rows<T>(db: Db, query: SQL): Promise<T[]> {
  * Runs fn in a transaction, running it again (up to `attempts` times in all) when Postgres
  * aborts it for a serialization failure or deadlock; fn must be safe to repeat.
  */
-export async function inTransaction<T>(db: Db, fn: (tx: Db) => Promise<T>, attempts = 3): Promise<T> {
+export function inTransaction<T>(db: Db, fn: (tx: Db) => Promise<T>, attempts = 3): Promise<T> {
+  return retryingConflicts(() => db.transaction((tx) => fn(tx as unknown as Db)), attempts);
+}
+
+/**
+ * Runs fn (a transaction, or one statement that is its own) again, up to `attempts` times in
+ * all, when Postgres aborts it for a serialization failure or deadlock.
+ */
+export async function retryingConflicts<T>(fn: () => Promise<T>, attempts = 3): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.transaction((tx) => fn(tx as unknown as Db));
+      return await fn();
     } catch (err) {
       const pg = findPgError(err);
       if (attempt >= attempts || !pg || !isRetryableSqlState(pg.code)) throw err;

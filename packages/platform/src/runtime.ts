@@ -150,6 +150,7 @@ export async function startService(def: ServiceDefinitionOptions, settings: Serv
       log,
       access,
       auditInTransaction: audit?.inTransaction,
+      auditOutboxRow: audit?.outboxRow,
       ...(def.interceptors ? { interceptors: def.interceptors } : {}),
     });
     return {

@@ -39,7 +39,11 @@ export function callAudit(service: string, trail: AuditTrail, log: Logger) {
     },
   };
   const inTransaction = (tx: Db, ctx: CallContext, facts: AuditFacts | undefined) => trail.recordInTransaction(tx, eventOf(ctx, status.OK, undefined, facts));
-  return { access, inTransaction };
+  const outboxRow = (ctx: CallContext, facts: AuditFacts | undefined) => {
+    if (!trail.outboxRow) throw new Error(`the audit trail of ${service} has no outbox: record in the transaction instead`);
+    return trail.outboxRow(eventOf(ctx, status.OK, undefined, facts));
+  };
+  return { access, inTransaction, outboxRow };
 }
 
 /**

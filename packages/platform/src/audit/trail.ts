@@ -14,6 +14,27 @@ export interface AuditTrail {
   recordInTransaction(tx: Db, event: AuditEvent): Promise<void>;
   /** Records the event on its own, for calls that changed nothing (denials, failures). */
   record(event: AuditEvent): Promise<void>;
+  /**
+   * The outbox row of the event, for a caller that writes it itself within a statement of its
+   * own (a database function that makes a change and records it at once), and what to call once
+   * that statement wrote it. Only outbox trails have one.
+   */
+  outboxRow?(event: AuditEvent): PendingAuditRow;
+}
+
+/** An audit record for a statement of the caller's to insert (AuditTrail.outboxRow). */
+export interface PendingAuditRow {
+  row: AuditOutboxRow;
+  /** Tells the trail the row was inserted (its relay then ships it soon). */
+  written(): void;
+}
+
+/** An audit outbox row as written: what a statement that records an event inserts. */
+export interface AuditOutboxRow {
+  id: string;
+  occurTime: Date;
+  /** The event, encoded as the outbox stores it (encodeAuditEvent). */
+  event: string;
 }
 
 export interface OutboxTrailOptions {
@@ -39,11 +60,12 @@ export function outboxTrail(opts: OutboxTrailOptions): AuditTrail {
   return {
     recordInTransaction: (tx, event) => write(tx, event),
     record: (event) => write(opts.db, event),
+    outboxRow: (event) => ({ row: rowOf(event), written: () => opts.onWritten?.() }),
   };
 }
 
 /** The outbox row of an event; an event without an id (or time) gets one here. */
-function rowOf(event: AuditEvent) {
+function rowOf(event: AuditEvent): AuditOutboxRow {
   let stored = event;
   if (!event.id) {
     stored = clone(AuditEventSchema, event);

@@ -2,6 +2,7 @@ import type { DescMethod, DescMethodServerStreaming, DescMethodUnary, DescServic
 import type { Metadata } from "@grpc/grpc-js";
 import type { Level, Logger } from "pino";
 import type { AuditFacts } from "../audit/facts.js";
+import type { PendingAuditRow } from "../audit/trail.js";
 import type { Caller } from "../auth/principal.js";
 import type { Db } from "../db.js";
 
@@ -27,6 +28,13 @@ export interface CallContext {
    * that succeeds without calling it is still recorded, after the fact.
    */
   audit(tx: Db, facts?: AuditFacts): Promise<void>;
+  /**
+   * This call's audit record as an outbox row, for a handler that makes its change and records
+   * it in one statement of its own (a database function). Call `written()` when the statement
+   * inserted it: the call then counts as recorded, as after `audit`. Undefined when the service
+   * keeps no audit trail.
+   */
+  auditRow(facts?: AuditFacts): PendingAuditRow | undefined;
   /**
    * Facts for the record the platform writes itself when the call fails (or succeeds without
    * `audit`), e.g. the account a failed sign-in named. Never secrets.

@@ -4,6 +4,7 @@ import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation, type ServingStatus } from "grpc-health-check";
 import type { Level, Logger } from "pino";
 import type { AuditFacts } from "../audit/facts.js";
+import type { PendingAuditRow } from "../audit/trail.js";
 import { accessGuard, authInterceptor, type AccessControl } from "../auth/interceptor.js";
 import { ANONYMOUS_CALLER, type Caller } from "../auth/principal.js";
 import type { Db } from "../db.js";
@@ -31,6 +32,8 @@ export interface GrpcServerOptions {
   access?: AccessControl | undefined;
   /** Writes a call's audit record in the handler's transaction (CallContext.audit). */
   auditInTransaction?: ((tx: Db, ctx: CallContext, facts: AuditFacts | undefined) => Promise<void>) | undefined;
+  /** Makes a call's audit record as an outbox row, for the handler to insert (CallContext.auditRow). */
+  auditOutboxRow?: ((ctx: CallContext, facts: AuditFacts | undefined) => PendingAuditRow) | undefined;
 }
 
 export interface RunningGrpcServer {
@@ -67,6 +70,7 @@ class ServerCallContext implements CallContext {
     private readonly methodName: string,
     private readonly parentLog: Logger,
     private readonly auditInTransaction: GrpcServerOptions["auditInTransaction"],
+    private readonly auditOutboxRow: GrpcServerOptions["auditOutboxRow"],
   ) {}
 
   get metadata(): grpc.Metadata {
@@ -106,6 +110,19 @@ class ServerCallContext implements CallContext {
     this.audited = true;
   }
 
+  auditRow(facts?: AuditFacts): PendingAuditRow | undefined {
+    const pending = this.auditOutboxRow?.(this, facts);
+    return (
+      pending && {
+        row: pending.row,
+        written: () => {
+          pending.written();
+          this.audited = true;
+        },
+      }
+    );
+  }
+
   /** The reply's initial metadata: the request id, for the caller to correlate. */
   replyMetadata(): grpc.Metadata {
     const reply = new grpc.Metadata();
@@ -117,7 +134,7 @@ class ServerCallContext implements CallContext {
 function contextFor(call: ServerCall, method: DescMethod, methodName: string, opts: GrpcServerOptions): ServerCallContext {
   const given = call.metadata.get("x-request-id")[0];
   const requestId = typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
-  return new ServerCallContext(call, requestId, method, methodName, opts.log, opts.auditInTransaction);
+  return new ServerCallContext(call, requestId, method, methodName, opts.log, opts.auditInTransaction, opts.auditOutboxRow);
 }
 
 function undecodable(request: UndecodableRequest, method: DescMethod): InvalidArgument {

@@ -396,7 +396,6 @@ async function pgbenchRun(url: string, sql: postgres.Sql, database: string, s: S
     `--define=lo=${lo}`,
     `--define=hi=${hi}`,
     `--define=w1=${s.warehouseIds[0]}`,
-    `--define=w2=${s.warehouseIds[1]}`,
     `--define=code1=${s.code}`,
     `--define=warehouses=${JSON.stringify(s.warehouseIds).replace(",", ", ")}`,
     // Values of the service's sizes: a SHA-256 in base64url, an audit event of a hold in base64.

@@ -22,15 +22,16 @@ import {
   type FieldChecker,
   type ServiceImpl,
 } from "@inv/platform";
+import { uuidv7 } from "uuidv7";
 import { actorOf } from "../domain/actor.js";
 import { planHold, type PlanLine, type PlannedAllocation, type PlannedShortage } from "../domain/allocation.js";
 import { itemFields } from "../domain/refusals.js";
 import { MAX_BASKET_LINES, checkQuantity, checkReason, checkReference } from "../domain/stock-rules.js";
+import { holdBatches } from "../hold-batches.js";
 import { invalidateStock } from "../stock-ops.js";
-import { Kind, applyToLevel, type Change, type KindCode } from "../store/levels.js";
-import { findHold, insertAllocations, insertHold, levelsFor, listHolds, lockHold, setHoldState, type HoldCursor, type StoredHold } from "../store/holds.js";
+import { Kind, applyToLevel, type KindCode, type LevelChange } from "../store/levels.js";
+import { findHold, insertHold, listHolds, lockHold, readHoldPlanning, setHoldState, type HoldCursor, type StoredHold } from "../store/holds.js";
 import type { HoldAllocationRow } from "../store/schema.js";
-import { itemsByRefs, type ItemRef } from "../store/stock-reads.js";
 import { warehousesById, type WarehouseInfo } from "../warehouses.js";
 import type { InventoryDeps } from "./deps.js";
 import { checkItemRef } from "./stock.js";
@@ -41,9 +42,6 @@ type Impl = ServiceImpl<typeof HoldService>;
 const PLAN_ATTEMPTS = 50;
 const MAX_WAREHOUSES = 100;
 
-/** Thrown inside a hold's transaction when a planned allocation is no longer there: roll back, plan again. */
-class StalePlan extends Error {}
-
 const checkReservationId = (v: FieldChecker, value: string) => {
   if (value === "") v.fail("reservation_id", "required", "reservation_id is required");
   else if (!IDEMPOTENCY_KEY_PATTERN.test(value))
@@ -53,10 +51,13 @@ const checkReservationId = (v: FieldChecker, value: string) => {
 
 /**
  * HoldService: stock set aside for reservations. Every write is idempotent by reservation id,
- * touches levels in key order (so holds never deadlock each other) and changes each level with
- * one conditional UPDATE and its ledger entry (store/levels.ts).
+ * touches levels in level id order (so holds never deadlock each other) and changes each level
+ * with one conditional UPDATE and its ledger entry (apply_to_level, migration 0002). A new hold
+ * is read and planned here, then taken in one statement, batched with the holds that arrive
+ * meanwhile (hold-batches.ts).
  */
 export function holdHandlers({ db, cache, warehouses }: InventoryDeps) {
+  const batches = holdBatches(db);
   const holdStock: Impl["holdStock"] = async (req, ctx) => {
     const cmd = checkFields((v) => {
       if (req.lines.length === 0) v.fail("lines", "required", "lines must have at least one line");
@@ -77,24 +78,21 @@ export function holdHandlers({ db, cache, warehouses }: InventoryDeps) {
     });
     const { reservationId, ...payload } = cmd;
     const hash = payloadHash(payload);
+    const refs = {
+      reservationId,
+      itemIds: cmd.lines.flatMap((l) => ("id" in l.item ? [l.item.id] : [])),
+      skus: cmd.lines.flatMap((l) => ("sku" in l.item ? [l.item.sku] : [])),
+    };
+    const [first, known] = await Promise.all([readHoldPlanning(db, { ...refs, warehouseIds: cmd.warehouseIds }), warehousesById(warehouses, cmd.warehouseIds)]);
+    // In the caller's priority order, the ones that may be allocated from.
+    const active = cmd.warehouseIds.map((id) => known.get(id)).filter((w): w is WarehouseInfo => !!w && w.active && !w.deleted);
+    const plannedFrom = { ...refs, warehouseIds: active.map((w) => w.id) };
 
-    const [stored, items, known] = await Promise.all([
-      findHold(db, reservationId),
-      itemsByRefs(
-        db,
-        cmd.lines.flatMap((l) => ("id" in l.item ? [l.item.id] : [])),
-        cmd.lines.flatMap((l) => ("sku" in l.item ? [l.item.sku] : [])),
-      ),
-      warehousesById(warehouses, cmd.warehouseIds),
-    ]);
-    if (stored) return replay(stored, hash);
-
-    const itemOf = (ref: ItemRef) => items.find((i) => !i.deletedAt && ("id" in ref ? i.id === ref.id : i.sku === ref.sku));
     // Lines for one item are merged into the first line that names it.
     const merged = new Map<string, PlanLine>();
     const refused: PlannedShortage[] = [];
     for (const [i, line] of cmd.lines.entries()) {
-      const item = itemOf(line.item);
+      const item = first.items.find((it) => ("id" in line.item ? it.id === line.item.id : it.sku === line.item.sku));
       const base = {
         lineIndex: i,
         itemId: item?.id ?? ("id" in line.item ? line.item.id : ""),
@@ -111,8 +109,6 @@ export function holdHandlers({ db, cache, warehouses }: InventoryDeps) {
       }
     }
     const lines = [...merged.values()];
-    // In the caller's priority order, the ones that may be allocated from.
-    const active = cmd.warehouseIds.map((id) => known.get(id)).filter((w): w is WarehouseInfo => !!w && w.active && !w.deleted);
     const record = {
       reservationId,
       payloadHash: hash,
@@ -122,57 +118,43 @@ export function holdHandlers({ db, cache, warehouses }: InventoryDeps) {
       lines: lines.map((l) => ({ lineIndex: l.lineIndex, itemId: l.itemId, sku: l.sku, quantity: l.quantity })),
     };
 
+    let planning = first;
     for (let attempt = 1; attempt <= PLAN_ATTEMPTS; attempt++) {
-      const levels = await levelsFor(
-        db,
-        lines.map((l) => l.itemId),
-        active.map((w) => w.id),
-      );
+      // The warehouses' levels come from the same read as the items; only active warehouses count.
+      if (attempt > 1) planning = await readHoldPlanning(db, plannedFrom);
+      if (planning.held) return replay(await storedHold(reservationId), hash);
       const plan = planHold({
         lines,
         warehouses: active.map((w) => ({ id: w.id, code: w.code, priority: w.priority })),
-        levels: levels.map((l) => ({ id: l.id, itemId: l.itemId, warehouseId: l.warehouseId, locationId: l.locationId, available: l.onHand - l.reserved })),
+        levels: planning.levels.filter((l) => plannedFrom.warehouseIds.includes(l.warehouseId)),
         strategy: cmd.strategy,
         allowSplit: cmd.allowSplit,
       });
       const shortages = [...refused, ...(plan.ok ? [] : plan.shortages)].sort((a, b) => a.lineIndex - b.lineIndex);
-      try {
-        const outcome = await inTransaction(db, async (tx) => {
-          if (shortages.length > 0) {
-            // Nothing is held; the failure is recorded so that a retry gets the same answer.
-            const hold = await insertHold(tx, { ...record, state: HoldState.FAILED, shortages });
-            if (!hold) return undefined;
-            await ctx.audit(tx, holdFacts(reservationId, { state: "FAILED", shortages: shortages.length }));
-            return { hold, allocations: [] as HoldAllocationRow[] };
-          }
-          const allocations = plan.ok ? plan.allocations : [];
-          const hold = await insertHold(tx, { ...record, state: HoldState.HELD });
-          if (!hold) return undefined;
-          const rows = allocations.map((a) => allocationRow(reservationId, a));
-          // Sent together (postgres.js pipelines them), and before the levels: a level's row lock
-          // is held from its update to the commit, so nothing else waits in between.
-          await Promise.all([insertAllocations(tx, rows), ctx.audit(tx, holdFacts(reservationId, { state: "HELD", allocations: rows.length }))]);
-          for (const a of byLevel(rows)) {
-            const change = holdChange(ctx, Kind.HOLD, 0, a.quantity, reservationId, "hold", "");
-            if (!(await applyToLevel(tx, a.stockLevelId, change))) throw new StalePlan();
-          }
-          return { hold, allocations: rows };
-        });
-        if (!outcome) {
-          // A concurrent call for the same reservation recorded its hold first.
-          const winner = await findHold(db, reservationId);
-          if (!winner) throw new Internal(`hold ${reservationId} was recorded by another call but cannot be read`);
-          return replay(winner, hash);
-        }
-        await invalidateAllocated(outcome.allocations);
-        return { hold: toHold(outcome), replayed: false };
-      } catch (err) {
-        if (err instanceof StalePlan) continue;
-        throw err;
+      // Nothing is held for a hold that falls short; it is recorded as FAILED, so that a retry gets the same answer.
+      const failed = shortages.length > 0;
+      const allocations = failed || !plan.ok ? [] : plan.allocations.map((a) => ({ ...allocationRow(reservationId, a), movementId: uuidv7() }));
+      const hold = { ...record, state: failed ? HoldState.FAILED : HoldState.HELD, shortages };
+      const facts = failed ? { state: "FAILED", shortages: shortages.length } : { state: "HELD", allocations: allocations.length };
+      const audit = ctx.auditRow(holdFacts(reservationId, facts));
+      const outcome = await batches.take({ hold, allocations, actor: actorOf(ctx.caller), requestId: ctx.requestId, audit: audit?.row });
+      if (outcome.taken) {
+        audit?.written();
+        await invalidateAllocated(allocations);
+        const stored = { hold: { ...hold, releaseReason: "", commitReference: "", createdAt: outcome.createdAt, updatedAt: outcome.createdAt }, allocations };
+        return { hold: toHold(stored), replayed: false };
       }
+      // "held": a concurrent call for the same reservation recorded its hold first (the next read says so);
+      // "stale": the stock planned on was taken meanwhile: plan again from fresh numbers.
     }
     throw new Aborted(`the stock for reservation ${reservationId} kept being taken while it was held; retry`, undefined, "CONTENDED");
   };
+
+  async function storedHold(reservationId: string): Promise<StoredHold> {
+    const stored = await findHold(db, reservationId);
+    if (!stored) throw new Internal(`hold ${reservationId} was recorded but cannot be read`);
+    return stored;
+  }
 
   /** The stored answer to a repeated HoldStock: the same hold, or ALREADY_EXISTS for other lines. */
   function replay(stored: StoredHold, hash: string) {
@@ -303,7 +285,7 @@ export const holdService = (deps: InventoryDeps) => registration(HoldService, ho
  * the invariants hold (a held quantity is always within reserved and on_hand), so a refusal is
  * an inconsistency, reported as INTERNAL and rolled back.
  */
-async function applyAll(tx: Db, allocations: HoldAllocationRow[], changeOf: (a: HoldAllocationRow) => Change) {
+async function applyAll(tx: Db, allocations: HoldAllocationRow[], changeOf: (a: HoldAllocationRow) => LevelChange) {
   for (const a of byLevel(allocations)) {
     if (!(await applyToLevel(tx, a.stockLevelId, changeOf(a)))) {
       throw new Internal(`stock level ${a.stockLevelId} cannot take back ${a.quantity} of reservation ${a.reservationId}`);
@@ -311,9 +293,19 @@ async function applyAll(tx: Db, allocations: HoldAllocationRow[], changeOf: (a: 
   }
 }
 
-const byLevel = <T extends { stockLevelId: string }>(rows: T[]) => [...rows].sort((a, b) => a.stockLevelId.localeCompare(b.stockLevelId));
+/** Level id order, as Postgres orders uuids (take_hold follows it too). */
+const byLevel = <T extends { stockLevelId: string }>(rows: T[]) =>
+  [...rows].sort((a, b) => (a.stockLevelId < b.stockLevelId ? -1 : a.stockLevelId > b.stockLevelId ? 1 : 0));
 
-const holdChange = (ctx: CallContext, kind: KindCode, onHand: number, reserved: number, reservationId: string, reason: string, reference: string): Change => ({
+const holdChange = (
+  ctx: CallContext,
+  kind: KindCode,
+  onHand: number,
+  reserved: number,
+  reservationId: string,
+  reason: string,
+  reference: string,
+): LevelChange => ({
   kind,
   onHand,
   reserved,

@@ -1,6 +1,6 @@
-import type { Db } from "@inv/platform";
+import { rows, type AuditOutboxRow, type Db } from "@inv/platform";
 import { and, asc, eq, exists, inArray, lt, sql, type SQL } from "drizzle-orm";
-import { holdAllocations, holds, stockLevels, type HoldAllocationRow, type HoldRow, type StockLevelRow } from "./schema.js";
+import { holdAllocations, holds, type HoldAllocationRow, type HoldRow } from "./schema.js";
 
 export interface StoredHold {
   hold: HoldRow;
@@ -36,10 +36,6 @@ export async function insertHold(tx: Db, row: typeof holds.$inferInsert): Promis
   return inserted;
 }
 
-export async function insertAllocations(tx: Db, rows: (typeof holdAllocations.$inferInsert)[]): Promise<void> {
-  if (rows.length > 0) await tx.insert(holdAllocations).values(rows);
-}
-
 export async function setHoldState(
   tx: Db,
   reservationId: string,
@@ -53,13 +49,115 @@ export async function setHoldState(
   return row!;
 }
 
-/** Every level of these items in these warehouses: what a hold plans from. */
-export async function levelsFor(db: Db, itemIds: string[], warehouseIds: string[]): Promise<StockLevelRow[]> {
-  if (itemIds.length === 0 || warehouseIds.length === 0) return [];
-  return db
-    .select()
-    .from(stockLevels)
-    .where(and(inArray(stockLevels.itemId, itemIds), inArray(stockLevels.warehouseId, warehouseIds)));
+/** What a hold is planned from, read in one statement. */
+export interface HoldPlanning {
+  /** Whether the reservation has a hold already (then it is a retry, or lost a race). */
+  held: boolean;
+  /** The live items the lines name, by id or by SKU. */
+  items: { id: string; sku: string; status: number }[];
+  /** Every level of those items in the given warehouses. */
+  levels: { id: string; itemId: string; warehouseId: string; locationId: string | null; available: number }[];
+}
+
+export async function readHoldPlanning(db: Db, q: { reservationId: string; itemIds: string[]; skus: string[]; warehouseIds: string[] }): Promise<HoldPlanning> {
+  const list = (values: string[]) => sql`(SELECT jsonb_array_elements_text(${JSON.stringify(values)}::jsonb))`;
+  const [row] = await rows<{ held: boolean; items: HoldPlanning["items"]; levels: LevelJson[] }>(
+    db,
+    sql`
+    WITH found AS (
+      SELECT i.id, i.sku, i.status FROM inventory.items i
+      WHERE i.deleted_at IS NULL AND (i.id::text IN ${list(q.itemIds)} OR i.sku IN ${list(q.skus)})
+    )
+    SELECT
+      EXISTS (SELECT FROM inventory.holds h WHERE h.reservation_id = ${q.reservationId}) AS held,
+      (SELECT coalesce(json_agg(found), '[]') FROM found) AS items,
+      (SELECT coalesce(json_agg(json_build_object(
+          'id', l.id, 'item_id', l.item_id, 'warehouse_id', l.warehouse_id, 'location_id', l.location_id,
+          'available', l.on_hand - l.reserved)), '[]')
+        FROM inventory.stock_levels l
+        WHERE l.item_id IN (SELECT id FROM found) AND l.warehouse_id::text IN ${list(q.warehouseIds)}) AS levels`,
+  );
+  if (!row) throw new Error("the hold planning read returned no row");
+  return {
+    held: row.held,
+    items: row.items,
+    levels: row.levels.map((l) => ({ id: l.id, itemId: l.item_id, warehouseId: l.warehouse_id, locationId: l.location_id, available: Number(l.available) })),
+  };
+}
+
+interface LevelJson {
+  id: string;
+  item_id: string;
+  warehouse_id: string;
+  location_id: string | null;
+  available: number;
+}
+
+/** A planned hold, as take_holds records it. */
+export interface HoldToTake {
+  hold: Omit<typeof holds.$inferInsert, "createdAt" | "updatedAt">;
+  /** In any order: the levels are changed in level id order. */
+  allocations: (HoldAllocationRow & { movementId: string })[];
+  actor: string;
+  requestId: string;
+  audit: AuditOutboxRow | undefined;
+}
+
+export type TakeOutcome = { taken: true; createdAt: Date } | { taken: false; why: "held" | "stale" };
+
+/**
+ * Records planned holds and reserves their allocations, in one statement (the database function
+ * take_holds, migration 0002); each hold is taken whole or not at all. A hold is not taken when
+ * its reservation has a hold already ("held"), or a level no longer has its planned quantity
+ * ("stale"). The outcomes are in the order of `takes`.
+ */
+export async function takeHolds(db: Db, takes: HoldToTake[]): Promise<TakeOutcome[]> {
+  const found = await rows<{ nth: number; outcome: string }>(
+    db,
+    sql`SELECT nth, outcome FROM inventory.take_holds(${JSON.stringify(takes.map(takeJson))}::jsonb)`,
+  );
+  const outcomes = new Map(found.map((r) => [Number(r.nth), r.outcome]));
+  return takes.map((_, i) => {
+    const outcome = outcomes.get(i + 1);
+    if (outcome === undefined) throw new Error(`take_holds said nothing of hold ${i + 1} of ${takes.length}`);
+    return outcome === "held" || outcome === "stale" ? { taken: false, why: outcome } : { taken: true, createdAt: new Date(outcome) };
+  });
+}
+
+/** A hold as take_holds reads it: the rows with the tables' own column names. */
+function takeJson(t: HoldToTake) {
+  const h = t.hold;
+  return {
+    hold: {
+      reservation_id: h.reservationId,
+      state: h.state,
+      payload_hash: h.payloadHash ?? "",
+      strategy: h.strategy,
+      allow_split: h.allowSplit,
+      warehouse_ids: h.warehouseIds,
+      lines: h.lines,
+      shortages: h.shortages ?? [],
+    },
+    allocations: t.allocations.map((a) => ({
+      reservation_id: a.reservationId,
+      stock_level_id: a.stockLevelId,
+      line_index: a.lineIndex,
+      item_id: a.itemId,
+      warehouse_id: a.warehouseId,
+      warehouse_code: a.warehouseCode,
+      location_id: a.locationId,
+      quantity: a.quantity,
+      rank: a.rank,
+      warehouse_priority: a.warehousePriority,
+      available_before: a.availableBefore,
+      reason: a.reason,
+      explanation: a.explanation,
+      movement_id: a.movementId,
+    })),
+    actor: t.actor,
+    request_id: t.requestId,
+    ...(t.audit ? { audit: { id: t.audit.id, occur_time: t.audit.occurTime.toISOString(), event: t.audit.event } } : {}),
+  };
 }
 
 export interface HoldFilter {

@@ -83,10 +83,23 @@ export async function applyAt(db: Db, place: Place, change: Change, create?: New
   return one(db, level, change);
 }
 
-/** applyAt for a level known by id (holds, which record the levels they took from). */
-export async function applyToLevel(db: Db, levelId: string, change: Change): Promise<Applied | undefined> {
-  return one(db, update(sql`l.id = ${levelId}`, change), change);
+/**
+ * A change of a level known by id (holds, which record the levels they took from), made by the
+ * database function apply_to_level (migration 0002), which take_hold uses too. Undefined when
+ * the level does not exist or cannot take the change.
+ */
+export async function applyToLevel(db: Db, levelId: string, change: LevelChange): Promise<Applied | undefined> {
+  const e = change.entry;
+  const [row] = await rows<{ level: LevelJson; movement: MovementJson }>(
+    db,
+    sql`SELECT level, movement FROM inventory.apply_to_level(${levelId}::uuid, ${change.kind}::smallint, ${change.onHand}::bigint,
+      ${change.reserved}::bigint, ${uuidv7()}::uuid, ${e.actor}, ${e.reason}, ${e.reference}, ${e.reservationId ?? ""}, ${e.idempotencyKey}, ${e.requestId})`,
+  );
+  return row && { level: levelFromJson(row.level), movement: movementFromJson(row.movement) };
 }
+
+/** A change by level id: no compare-and-set, no related entry. */
+export type LevelChange = Pick<Change, "kind" | "onHand" | "reserved" | "entry">;
 
 const placeMatch = (p: Place) =>
   p.locationId === null

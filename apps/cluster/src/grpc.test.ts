@@ -13,7 +13,7 @@ import { internalServices, serviceProcesses } from "@inv/service-catalog/descrip
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestCluster, type TestCluster } from "./testing.js";
 
-const WITHOUT_HANDLERS_YET = new Set(["inventory.v1.TrackedUnitService", "inventory.v1.ReportService", "reservation.v1.ReservationService"]);
+const WITHOUT_HANDLERS_YET = new Set(["inventory.v1.TrackedUnitService", "inventory.v1.ReportService"]);
 
 let cluster: TestCluster;
 const reflections = new Map<ProcessName, ReflectionClient>();

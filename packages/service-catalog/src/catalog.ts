@@ -48,7 +48,7 @@ const declared = [
   {
     name: "reservation",
     grpcPort: 50053,
-    databaseSchema: null,
+    databaseSchema: "reservation",
     services: [{ typeName: "reservation.v1.ReservationService", visibility: "public" }],
   },
   {

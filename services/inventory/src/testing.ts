@@ -58,7 +58,7 @@ const stockClient = (svc: TestService) => svc.client(StockService);
 const holdClient = (channel: GrpcChannel) => createGrpcClient(HoldService, channel);
 
 /** The inventory service over its own database, with warehouses from a MemoryDirectory. */
-export async function startTestInventory(): Promise<TestInventory> {
+export async function startTestInventory(opts: { serviceSecret?: string } = {}): Promise<TestInventory> {
   const directory = new MemoryDirectory();
   const def = inventoryDefinition({ directory: () => directory });
   let db: Db | undefined;
@@ -69,7 +69,7 @@ export async function startTestInventory(): Promise<TestInventory> {
       return def.register(resources);
     },
   };
-  const serviceSecret = randomBytes(32).toString("hex");
+  const serviceSecret = opts.serviceSecret ?? randomBytes(32).toString("hex");
   const svc = await startTestService(capturing, { serviceSecret });
   const reservation = await ServiceIdentity.start("reservation", serviceSecret, processNames);
   const asReservation = new GrpcChannel(svc.target, { deadlineMs: 30_000, metadata: () => ({ "x-service-token": reservation.tokenFor("inventory") }) });
@@ -96,3 +96,4 @@ export async function startTestInventory(): Promise<TestInventory> {
     },
   };
 }
+export { reconcile } from "./store/reconcile.js";

@@ -87,3 +87,13 @@ export function grants(granted: readonly string[], permission: string): boolean 
   for (const g of granted) if (g === permission || g === "*" || g === domainWildcard) return true;
   return false;
 }
+
+/**
+ * Who a change is recorded as made by (created_by, updated_by, a ledger entry's actor): the user
+ * id for users, "apikey:<key id>" for API keys, "service:<name>" for a service acting for itself.
+ */
+export function actorOf(caller: Caller): string {
+  const p = caller.principal;
+  if (p.kind === "api_key" && p.apiKeyId) return `apikey:${p.apiKeyId}`;
+  return p.subject;
+}

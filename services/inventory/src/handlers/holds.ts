@@ -4,6 +4,7 @@ import { AllocationStrategy, ShortageReason } from "@inv/gen/common/v1/allocatio
 import { ItemStatus } from "@inv/gen/inventory/v1/item_pb";
 import { HoldSchema, HoldService, HoldState, type Hold } from "@inv/gen/inventory/v1/hold_pb";
 import {
+  actorOf,
   Aborted,
   FailedPrecondition,
   IDEMPOTENCY_KEY_PATTERN,
@@ -23,7 +24,6 @@ import {
   type ServiceImpl,
 } from "@inv/platform";
 import { uuidv7 } from "uuidv7";
-import { actorOf } from "../domain/actor.js";
 import { planHold, type PlanLine, type PlannedAllocation, type PlannedShortage } from "../domain/allocation.js";
 import { itemFields } from "../domain/refusals.js";
 import { MAX_BASKET_LINES, checkQuantity, checkReason, checkReference } from "../domain/stock-rules.js";

@@ -1,4 +1,5 @@
 import {
+  actorOf,
   DESCRIPTION_MAX,
   NAME_MAX,
   UUID_PATTERN,
@@ -16,7 +17,6 @@ import {
   type ServiceImpl,
 } from "@inv/platform";
 import { ItemTypeSchema, type ItemService } from "@inv/gen/inventory/v1/item_pb";
-import { actorOf } from "../domain/actor.js";
 import { checkCategory, checkCategoryFilter } from "../domain/item-rules.js";
 import { toItemType } from "../item-mapping.js";
 import {

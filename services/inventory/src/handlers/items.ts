@@ -1,4 +1,5 @@
 import {
+  actorOf,
   CACHE_TTL,
   NAME_MAX,
   audited,
@@ -16,7 +17,6 @@ import {
   type ServiceImpl,
 } from "@inv/platform";
 import { ItemSchema, ItemService, type Item } from "@inv/gen/inventory/v1/item_pb";
-import { actorOf } from "../domain/actor.js";
 import {
   ITEM_DESCRIPTION_MAX,
   checkAttributeFilter,

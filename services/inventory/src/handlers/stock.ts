@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import {
+  actorOf,
   CACHE_TTL,
   DomainError,
   checkFields,
@@ -41,7 +42,6 @@ import {
 import { Code } from "@inv/gen/google/rpc/code_pb";
 import { StatusSchema } from "@inv/gen/google/rpc/status_pb";
 import { uuidv7 } from "uuidv7";
-import { actorOf } from "../domain/actor.js";
 import { checkReorder, checkSku } from "../domain/item-rules.js";
 import { itemFields, itemNotFound, type ItemFields } from "../domain/refusals.js";
 import { MAX_BASKET_LINES, MAX_BULK_LINES, checkDelta, checkExpected, checkQuantity, checkReason, checkReference } from "../domain/stock-rules.js";

@@ -1,0 +1,137 @@
+import type { Db } from "@inv/platform";
+import { and, asc, desc, eq, gte, inArray, lt, lte, sql, type SQL } from "drizzle-orm";
+import { LIVE, Status, reservations, type ReservationRow, type StatusCode } from "./schema.js";
+
+export type NewReservation = typeof reservations.$inferInsert;
+
+/**
+ * Records a new PENDING reservation unless the order has a live one, or the request id was used:
+ * the row when this call recorded it. Of concurrent calls for one order, the others wait on the
+ * uncommitted key, then find nothing inserted and read the winner.
+ */
+export async function insertReservation(tx: Db, row: NewReservation): Promise<ReservationRow | undefined> {
+  const [inserted] = await tx.insert(reservations).values(row).onConflictDoNothing().returning();
+  return inserted;
+}
+
+export async function findReservation(db: Db, id: string): Promise<ReservationRow | undefined> {
+  const [row] = await db.select().from(reservations).where(eq(reservations.id, id));
+  return row;
+}
+
+export async function findByRequestId(db: Db, requestId: string): Promise<ReservationRow | undefined> {
+  const [row] = await db.select().from(reservations).where(eq(reservations.requestId, requestId));
+  return row;
+}
+
+/** The order's live reservation, or else the one made last. */
+export async function findByOrder(db: Db, orderId: string): Promise<ReservationRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(reservations)
+    .where(eq(reservations.orderId, orderId))
+    .orderBy(desc(sql`${reservations.status} IN (1, 2, 3, 4)`), desc(reservations.createdAt), desc(reservations.id))
+    .limit(1);
+  return row;
+}
+
+export async function findLiveByOrder(db: Db, orderId: string): Promise<ReservationRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(reservations)
+    .where(and(eq(reservations.orderId, orderId), inArray(reservations.status, [...LIVE])));
+  return row;
+}
+
+/** What a transition sets besides the status. */
+export type Changes = Partial<Omit<NewReservation, "id" | "orderId" | "createdAt" | "version" | "updatedAt">>;
+
+/**
+ * Changes a reservation that is still in one of `from` (and, with `unexpired`, not yet past its
+ * expiry): the row after, or undefined when it had moved on.
+ */
+export async function transition(
+  db: Db,
+  id: string,
+  from: readonly StatusCode[],
+  changes: Changes,
+  opts: { unexpired?: boolean } = {},
+): Promise<ReservationRow | undefined> {
+  const [row] = await db
+    .update(reservations)
+    .set({ ...changes, version: sql`${reservations.version} + 1`, updatedAt: sql`now()` })
+    .where(and(eq(reservations.id, id), inArray(reservations.status, [...from]), opts.unexpired ? sql`${reservations.expireAt} > now()` : undefined))
+    .returning();
+  return row;
+}
+
+/** The status a reservation has now: PENDING and ACTIVE ones past their expiry are EXPIRED. */
+export function statusAt(row: Pick<ReservationRow, "status" | "expireAt">, now: Date): StatusCode {
+  const open = row.status === Status.PENDING || row.status === Status.ACTIVE;
+  return open && row.expireAt !== null && row.expireAt.getTime() <= now.getTime() ? Status.EXPIRED : (row.status as StatusCode);
+}
+
+/** statusAt, in SQL. */
+const effectiveStatus = sql`(CASE WHEN ${reservations.status} IN (1, 2) AND ${reservations.expireAt} <= now() THEN 6 ELSE ${reservations.status} END)`;
+
+export interface ReservationFilter {
+  statuses: number[];
+  customerId?: string | undefined;
+  itemId?: string | undefined;
+  createdFrom?: Date | undefined;
+  createdBefore?: Date | undefined;
+  expireBefore?: Date | undefined;
+  newestFirst: boolean;
+}
+
+export type ReservationCursor = [createdAtMicros: string, id: string];
+
+const micros = sql<string>`(extract(epoch from ${reservations.createdAt}) * 1000000)::bigint::text`;
+
+/** One page of reservations in creation order (ties by id), with each one's cursor. */
+export async function listReservations(db: Db, f: ReservationFilter, after: ReservationCursor | undefined, limit: number) {
+  const key = sql`((extract(epoch from ${reservations.createdAt}) * 1000000)::bigint, ${reservations.id})`;
+  const past = (cursor: ReservationCursor): SQL =>
+    f.newestFirst ? sql`${key} < (${cursor[0]}::bigint, ${cursor[1]}::uuid)` : sql`${key} > (${cursor[0]}::bigint, ${cursor[1]}::uuid)`;
+  const order = f.newestFirst ? [desc(reservations.createdAt), desc(reservations.id)] : [asc(reservations.createdAt), asc(reservations.id)];
+  const found = await db
+    .select({ row: reservations, micros })
+    .from(reservations)
+    .where(
+      and(
+        f.statuses.length > 0
+          ? sql`${effectiveStatus} IN (${sql.join(
+              f.statuses.map((s) => sql`${s}`),
+              sql`, `,
+            )})`
+          : undefined,
+        f.customerId ? eq(reservations.customerId, f.customerId) : undefined,
+        f.itemId ? sql`${reservations.lines} @> ${JSON.stringify([{ itemId: f.itemId }])}::jsonb` : undefined,
+        f.createdFrom ? gte(reservations.createdAt, f.createdFrom) : undefined,
+        f.createdBefore ? lt(reservations.createdAt, f.createdBefore) : undefined,
+        f.expireBefore ? lte(reservations.expireAt, f.expireBefore) : undefined,
+        after ? past(after) : undefined,
+      ),
+    )
+    .orderBy(...order)
+    .limit(limit);
+  return found.map((r) => ({ row: r.row, cursor: [r.micros, r.row.id] as ReservationCursor }));
+}
+
+/**
+ * Reservations the sweeper has to look at, locked for this transaction and skipped by every
+ * other replica's sweeper meanwhile: PENDING or ACTIVE ones past their expiry, and PENDING ones
+ * unchanged for `pendingGraceMs` (a Reserve cut off between its steps).
+ */
+export async function claimForSweep(tx: Db, pendingGraceMs: number, limit: number): Promise<ReservationRow[]> {
+  return tx
+    .select()
+    .from(reservations)
+    .where(
+      sql`(${reservations.status} IN (1, 2) AND ${reservations.expireAt} <= now())
+        OR (${reservations.status} = 1 AND ${reservations.updatedAt} <= now() - make_interval(secs => ${pendingGraceMs / 1000}))`,
+    )
+    .orderBy(asc(reservations.updatedAt))
+    .limit(limit)
+    .for("update", { skipLocked: true });
+}

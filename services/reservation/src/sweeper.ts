@@ -1,0 +1,60 @@
+import { inTransaction, type Logger } from "@inv/platform";
+import { expire, repairPending, type Saga } from "./saga.js";
+import { claimForSweep, statusAt } from "./store/reservations.js";
+import { Status } from "./store/schema.js";
+
+export interface SweeperOptions {
+  /** How often it looks. */
+  intervalMs: number;
+  /** How long a reservation may stay PENDING before the sweeper takes it for cut off. */
+  pendingGraceMs: number;
+  /** Reservations claimed per transaction. */
+  batch?: number;
+}
+
+/**
+ * One pass of the sweeper: claims a batch of reservations that need it (FOR UPDATE SKIP LOCKED,
+ * so every replica may sweep at once and none takes another's), then for each either expires it
+ * (past its expiry: its hold released) or repairs it (left PENDING: finished or undone as its
+ * hold in inventory says). A reservation that cannot be settled now (inventory unreachable) is
+ * left for the next pass. Returns how many it claimed.
+ */
+export async function sweepOnce(saga: Saga, opts: SweeperOptions, log?: Logger): Promise<number> {
+  return inTransaction(saga.db, async (tx) => {
+    const claimed = await claimForSweep(tx, opts.pendingGraceMs, opts.batch ?? 20);
+    for (const row of claimed) {
+      try {
+        if (statusAt(row, new Date()) === Status.EXPIRED) await expire(saga, row, tx);
+        else await repairPending(saga, row, tx);
+      } catch (err) {
+        log?.warn({ err, reservationId: row.id }, "reservation not swept; trying again at the next pass");
+      }
+    }
+    return claimed.length;
+  });
+}
+
+/** Runs sweepOnce every intervalMs (again at once while it finds full batches); returns a stop function. */
+export function startSweeper(saga: Saga, opts: SweeperOptions, log: Logger): () => Promise<void> {
+  let stopped = false;
+  let running: Promise<void> | undefined;
+  const batch = opts.batch ?? 20;
+  const pass = async () => {
+    try {
+      while (!stopped && (await sweepOnce(saga, { ...opts, batch }, log)) >= batch) {}
+    } catch (err) {
+      log.warn({ err }, "reservation sweep failed; trying again at the next pass");
+    }
+  };
+  const timer = setInterval(() => {
+    running ??= pass().finally(() => {
+      running = undefined;
+    });
+  }, opts.intervalMs);
+  timer.unref();
+  return async () => {
+    stopped = true;
+    clearInterval(timer);
+    await running;
+  };
+}

@@ -1,0 +1,86 @@
+import { randomBytes } from "node:crypto";
+import { ReservationService } from "@inv/gen/reservation/v1/reservation_pb";
+import { startTestInventory, type MemoryDirectory, type TestInventory } from "@inv/inventory-service/testing";
+import { startTestService, type TestService } from "@inv/platform/testing";
+import { Unavailable } from "@inv/platform";
+import { reservationDefinition, type ReservationConfig } from "./index.js";
+import { grpcStockHolds, type StockHolds } from "./inventory.js";
+import { byPriority, type WarehouseList } from "./warehouses.js";
+
+/** The active warehouses of a MemoryDirectory: the same ones inventory's tests place stock in. */
+export const memoryWarehouseList = (directory: MemoryDirectory): WarehouseList => ({
+  active: async () =>
+    [...directory.warehouses.values()]
+      .filter((w) => w.active && !w.deleted)
+      .map((w) => ({ id: w.id, code: w.code, priority: w.priority }))
+      .sort(byPriority),
+});
+
+/** Faults the tests switch on in the reservation service's calls to inventory. */
+export interface Faults {
+  /** Inventory cannot be reached: every call fails with UNAVAILABLE, as a stopped process does. */
+  inventoryDown: boolean;
+  /** The process dies right after inventory took a hold, before it records anything. */
+  crashAfterHold: boolean;
+}
+
+/** Thrown where the process would have died: nothing after it runs, and the caller gets no answer of ours. */
+export class SimulatedCrash extends Error {}
+
+function faulty(holds: StockHolds, faults: Faults): StockHolds {
+  const guard =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      if (faults.inventoryDown) throw new Unavailable("inventory could not be reached; nothing is held: retry", undefined, "INVENTORY_UNAVAILABLE");
+      return call(...args);
+    };
+  return {
+    hold: guard(async (req) => {
+      const hold = await holds.hold(req);
+      if (faults.crashAfterHold) throw new SimulatedCrash("the reservation process died after the hold was taken");
+      return hold;
+    }),
+    release: guard(holds.release),
+    commit: guard(holds.commit),
+    restock: guard(holds.restock),
+    get: guard(holds.get),
+  };
+}
+
+export interface TestReservations {
+  svc: TestService;
+  faults: Faults;
+  /** The inventory service it holds stock in, with its warehouses in memory. */
+  inv: TestInventory;
+  reservations: ReturnType<typeof reservationClient>;
+  stop(): Promise<void>;
+}
+
+const reservationClient = (svc: TestService) => svc.client(ReservationService);
+
+/** Test settings: a quick sweeper, and a short grace for reservations left pending. */
+export const TEST_CONFIG: Partial<ReservationConfig> = { RESERVATION_SWEEP_INTERVAL_MS: 100, RESERVATION_PENDING_GRACE_MS: 1_000 };
+
+/** The reservation service over its own database, holding stock in a test inventory service over gRPC. */
+export async function startTestReservations(config: Partial<ReservationConfig> = {}): Promise<TestReservations> {
+  const serviceSecret = randomBytes(32).toString("hex");
+  const inv = await startTestInventory({ serviceSecret });
+  const faults: Faults = { inventoryDown: false, crashAfterHold: false };
+  const settings = { ...TEST_CONFIG, ...config };
+  const def = reservationDefinition({
+    config: settings,
+    warehouses: () => memoryWarehouseList(inv.directory),
+    holds: (resources) => faulty(grpcStockHolds(resources, settings.RESERVATION_INVENTORY_DEADLINE_MS ?? 3_000), faults),
+  });
+  const svc = await startTestService(def, { serviceSecret, targets: { inventory: inv.svc.target } });
+  return {
+    svc,
+    faults,
+    inv,
+    reservations: reservationClient(svc),
+    async stop() {
+      await svc.stop();
+      await inv.stop();
+    },
+  };
+}

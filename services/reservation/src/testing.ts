@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { ReservationService } from "@inv/gen/reservation/v1/reservation_pb";
 import { startTestInventory, type MemoryDirectory, type TestInventory } from "@inv/inventory-service/testing";
 import { startTestService, type TestService } from "@inv/platform/testing";
-import { Unavailable } from "@inv/platform";
+import { Unavailable, type Db, type ServiceDefinitionOptions } from "@inv/platform";
 import { reservationDefinition, type ReservationConfig } from "./index.js";
 import { grpcStockHolds, type StockHolds } from "./inventory.js";
 import { byPriority, type WarehouseList } from "./warehouses.js";
@@ -49,6 +49,8 @@ function faulty(holds: StockHolds, faults: Faults): StockHolds {
 
 export interface TestReservations {
   svc: TestService;
+  /** The reservation service's own database, for checks made directly in it. */
+  db: Db;
   faults: Faults;
   /** The inventory service it holds stock in, with its warehouses in memory. */
   inv: TestInventory;
@@ -72,9 +74,18 @@ export async function startTestReservations(config: Partial<ReservationConfig> =
     warehouses: () => memoryWarehouseList(inv.directory),
     holds: (resources) => faulty(grpcStockHolds(resources, settings.RESERVATION_INVENTORY_DEADLINE_MS ?? 3_000), faults),
   });
-  const svc = await startTestService(def, { serviceSecret, targets: { inventory: inv.svc.target } });
+  let db: Db | undefined;
+  const capturing: ServiceDefinitionOptions = {
+    ...def,
+    register: (resources) => {
+      db = resources.db;
+      return def.register(resources);
+    },
+  };
+  const svc = await startTestService(capturing, { serviceSecret, targets: { inventory: inv.svc.target } });
   return {
     svc,
+    db: db!,
     faults,
     inv,
     reservations: reservationClient(svc),

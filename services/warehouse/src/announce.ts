@@ -1,12 +1,13 @@
 import type { Bus, Logger } from "@inv/platform";
 import { WAREHOUSE_CHANGED_CHANNEL } from "@inv/service-catalog";
 
-/** Tells every process that a warehouse or a location changed; called after the change committed. */
+/** Tells every process that a warehouse or a location was made or changed; called after the change committed. */
 export type Announce = (id: string) => Promise<void>;
 
 /**
  * Publishes the id of a changed warehouse or location on the bus (WAREHOUSE_CHANGED_CHANNEL),
- * so that the inventory service drops what it cached about it at once. Only after the commit:
+ * so that the inventory service drops what it cached about it, and the reservation service its
+ * list of active warehouses, at once. Only after the commit:
  * published before it, a listener could re-read the old state and cache it again. A failed
  * publish is logged, not thrown: the change stands, and listeners' caches expire on their own
  * within seconds.

@@ -117,10 +117,14 @@ describe("deleting a place that holds stock", () => {
 });
 
 describe("announcing changes on the bus", () => {
-  it("publishes the id of every warehouse and location updated or deleted, once the change is made", async () => {
+  it("publishes the id of every warehouse made, and of every warehouse and location updated or deleted, once the change is made", async () => {
+    announced.length = 0;
     const w = await newWarehouse();
     const { location } = await client.createLocation({ location: { warehouseId: w.id, code: "A1", locationTypeId: ZONE } });
-    expect(announced).not.toContain(w.id); // creates need no announcement: nothing cached an id not made yet
+    // A new warehouse changes the list of active ones (the reservation service keeps it); a new
+    // location changes nothing anyone cached: no id is cached before it is made.
+    await expect.poll(() => announced, { timeout: 2_000 }).toEqual([w.id]);
+    expect(announced).not.toContain(location!.id);
     announced.length = 0;
     await client.updateWarehouse({ warehouse: { id: w.id, active: false }, updateMask: { paths: ["active"] } });
     await client.updateLocation({ location: { id: location!.id, active: false }, updateMask: { paths: ["active"] } });

@@ -68,13 +68,14 @@ export function warehouseHandlers({ db, cache, stock, changed }: WarehouseDeps) 
       },
     }));
     const request = { scope: "CreateWarehouse", requestId: once, payload: values, codec: messageCodec(WarehouseSchema) };
-    return {
-      warehouse: await createOnce(db, request, async (tx) => {
-        const row = await insertWarehouse(tx, values);
-        await ctx.audit(tx, facts(row));
-        return toWarehouse(row);
-      }),
-    };
+    const warehouse = await createOnce(db, request, async (tx) => {
+      const row = await insertWarehouse(tx, values);
+      await ctx.audit(tx, facts(row));
+      return toWarehouse(row);
+    });
+    // A new warehouse changes the list of active ones that others keep (the reservation service's).
+    await changed(warehouse.id);
+    return { warehouse };
   };
 
   const getWarehouse: Impl["getWarehouse"] = async ({ id }) => {

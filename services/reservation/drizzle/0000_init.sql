@@ -25,6 +25,7 @@ CREATE TABLE "reservation"."reservations" (
 	"failure_message" text DEFAULT '' NOT NULL,
 	"shortages" jsonb DEFAULT '[]'::jsonb NOT NULL,
 	"cancel_reason" text DEFAULT '' NOT NULL,
+	"step" text DEFAULT '' NOT NULL,
 	"fulfil_reference" text DEFAULT '' NOT NULL,
 	"created_by" text NOT NULL,
 	"version" integer DEFAULT 1 NOT NULL,
@@ -36,7 +37,8 @@ CREATE TABLE "reservation"."reservations" (
 	"total_quantity" bigint NOT NULL,
 	CONSTRAINT "reservations_status_known" CHECK ("reservation"."reservations"."status" BETWEEN 1 AND 7),
 	CONSTRAINT "reservations_expiry_while_open" CHECK (("reservation"."reservations"."status" IN (1, 2)) = ("reservation"."reservations"."expire_at" IS NOT NULL)),
-	CONSTRAINT "reservations_ttl_positive" CHECK ("reservation"."reservations"."ttl_seconds" > 0)
+	CONSTRAINT "reservations_ttl_positive" CHECK ("reservation"."reservations"."ttl_seconds" > 0),
+	CONSTRAINT "reservations_step_known" CHECK ("reservation"."reservations"."step" IN ('', 'confirm', 'cancel'))
 );
 --> statement-breakpoint
 CREATE INDEX "audit_outbox_next_attempt_at_idx" ON "reservation"."audit_outbox" USING btree ("next_attempt_at");--> statement-breakpoint
@@ -46,4 +48,4 @@ CREATE INDEX "reservations_order_idx" ON "reservation"."reservations" USING btre
 CREATE INDEX "reservations_created_idx" ON "reservation"."reservations" USING btree ("created_at","id");--> statement-breakpoint
 CREATE INDEX "reservations_customer_idx" ON "reservation"."reservations" USING btree ("customer_id","created_at","id");--> statement-breakpoint
 CREATE INDEX "reservations_expiry_idx" ON "reservation"."reservations" USING btree ("expire_at") WHERE "reservation"."reservations"."status" IN (1, 2);--> statement-breakpoint
-CREATE INDEX "reservations_pending_idx" ON "reservation"."reservations" USING btree ("updated_at") WHERE "reservation"."reservations"."status" = 1;
+CREATE INDEX "reservations_unsettled_idx" ON "reservation"."reservations" USING btree ("updated_at") WHERE "reservation"."reservations"."status" = 1 OR "reservation"."reservations"."step" <> '';

@@ -303,4 +303,27 @@ describe("faults", () => {
     expect(finished.lines[0]!.allocations).toMatchObject([{ warehouseId: warehouses[0]!.id, quantity: 4n }]);
     expect((await level(item.id, warehouses[0]!.id)).reserved).toBe(4n);
   });
+
+  it("finishes a confirm and a cancel whose process died after inventory settled the hold, before recording it", async () => {
+    const { item, warehouses, ids } = await stocked([10]);
+    const w = warehouses[0]!.id;
+    const reserve = async () =>
+      (await t.reservations.reserve({ orderId: order(), customerId: "c", lines: [{ itemId: item.id, quantity: 3n }], warehouseIds: ids })).reservation!;
+    const confirming = await reserve();
+    const cancelling = await reserve();
+    t.faults.crashAfterSettle = true;
+    try {
+      expect(await failure(t.reservations.confirmReservation({ id: confirming.id }))).toMatchObject({ code: "INTERNAL" });
+      expect(await failure(t.reservations.cancelReservation({ id: cancelling.id, reason: "abandoned" }))).toMatchObject({ code: "INTERNAL" });
+    } finally {
+      t.faults.crashAfterSettle = false;
+    }
+    // Inventory committed one and released the other; the reservations still say ACTIVE until the sweeper finishes the steps.
+    expect(await level(item.id, w)).toMatchObject({ onHand: 7n, reserved: 0n });
+    await eventually(async () => (await t.reservations.getReservation({ id: confirming.id })).reservation?.status === ReservationStatus.CONFIRMED);
+    await eventually(async () => (await t.reservations.getReservation({ id: cancelling.id })).reservation?.status === ReservationStatus.CANCELLED);
+    expect((await t.reservations.getReservation({ id: cancelling.id })).reservation?.cancelReason).toBe("abandoned");
+    expect(await level(item.id, w)).toMatchObject({ onHand: 7n, reserved: 0n });
+    expect(await reconcile(t.inv.db)).toEqual([]);
+  });
 });

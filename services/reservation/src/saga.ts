@@ -6,7 +6,7 @@ import { RemoteError, type Db } from "@inv/platform";
 import type { StockHolds } from "./inventory.js";
 import { linesFromHold, shortagesFromHold } from "./mapping.js";
 import { findReservation, transition, type Changes } from "./store/reservations.js";
-import { Status, type ReservationRow, type ShortageJson } from "./store/schema.js";
+import { Status, type ReservationRow, type ShortageJson, type StatusCode } from "./store/schema.js";
 import { byPriority, type WarehouseList } from "./warehouses.js";
 
 /**
@@ -163,6 +163,60 @@ async function finishFromHold(saga: Saga, row: ReservationRow, db: Db): Promise<
     );
   }
   return current(db, row.id);
+}
+
+/** A confirm or cancel under way: marked on the reservation before inventory is asked, cleared when recorded. */
+export type Step = "confirm" | "cancel";
+
+/** What a step's outcome records: the states it may still be recorded from, and the changes. */
+export interface Outcome {
+  from: StatusCode[];
+  changes: Changes;
+}
+
+/**
+ * Marks a step under way, from the states it starts in and only while the reservation has not
+ * expired: the row marked, or undefined when it had moved on. A cancel records its reason now,
+ * so a sweeper that finishes it gives the same one.
+ */
+export function markStep(db: Db, row: ReservationRow, step: Step, reason = ""): Promise<ReservationRow | undefined> {
+  const from: StatusCode[] = step === "confirm" ? [Status.ACTIVE] : [Status.PENDING, Status.ACTIVE, Status.CONFIRMED];
+  return transition(db, row.id, from, step === "cancel" ? { step, cancelReason: reason } : { step }, { unexpired: true });
+}
+
+/**
+ * Asks inventory to do a marked step (again: every call is idempotent by reservation id) and says
+ * what to record. A confirm commits the hold; if inventory released it meanwhile (it expired, or a
+ * cancel won), the step is dropped and the reservation stays as it is. A cancel releases the hold,
+ * or restocks it when it was committed (a confirmed reservation, or a confirm cut off before it
+ * was recorded).
+ */
+export async function runStep(saga: Saga, row: ReservationRow): Promise<Outcome> {
+  const reason = row.cancelReason || "cancelled";
+  const cancelled: Outcome = {
+    from: [Status.PENDING, Status.ACTIVE, Status.CONFIRMED],
+    changes: { status: Status.CANCELLED, cancelledAt: new Date(), step: "", ...ENDED },
+  };
+  if (row.step === "confirm") {
+    try {
+      await saga.holds.commit(row.id, row.orderId);
+      return { from: [Status.ACTIVE], changes: { status: Status.CONFIRMED, confirmedAt: new Date(), step: "", ...ENDED } };
+    } catch (err) {
+      if (!wrongHoldState(err)) throw err;
+    }
+    const hold = await saga.holds.get(row.id);
+    return hold?.state === HoldState.RESTOCKED ? cancelled : { from: [row.status as StatusCode], changes: { step: "" } };
+  }
+  if (row.status !== Status.CONFIRMED) {
+    try {
+      await saga.holds.release(row.id, reason);
+      return cancelled;
+    } catch (err) {
+      if (!wrongHoldState(err)) throw err;
+    }
+  }
+  await saga.holds.restock(row.id, reason);
+  return cancelled;
 }
 
 /** Inventory refused because the hold is in another state (HOLD_STATE). */

@@ -1,6 +1,6 @@
 import { inTransaction, type Logger } from "@inv/platform";
-import { expire, repairPending, type Saga } from "./saga.js";
-import { claimForSweep, statusAt } from "./store/reservations.js";
+import { expire, repairPending, runStep, type Saga } from "./saga.js";
+import { claimForSweep, statusAt, transition } from "./store/reservations.js";
 import { Status } from "./store/schema.js";
 
 export interface SweeperOptions {
@@ -14,9 +14,9 @@ export interface SweeperOptions {
 
 /**
  * One pass of the sweeper: claims a batch of reservations that need it (FOR UPDATE SKIP LOCKED,
- * so every replica may sweep at once and none takes another's), then for each either expires it
- * (past its expiry: its hold released) or repairs it (left PENDING: finished or undone as its
- * hold in inventory says). A reservation that cannot be settled now (inventory unreachable) is
+ * so every replica may sweep at once and none takes another's), then for each finishes the confirm
+ * or cancel a cut-off call left marked, or expires it (past its expiry: its hold released), or
+ * repairs it (left PENDING: finished or undone as its hold in inventory says). A reservation that cannot be settled now (inventory unreachable) is
  * left for the next pass. Returns how many it claimed.
  */
 export async function sweepOnce(saga: Saga, opts: SweeperOptions, log?: Logger): Promise<number> {
@@ -24,7 +24,11 @@ export async function sweepOnce(saga: Saga, opts: SweeperOptions, log?: Logger):
     const claimed = await claimForSweep(tx, opts.pendingGraceMs, opts.batch ?? 20);
     for (const row of claimed) {
       try {
-        if (statusAt(row, new Date()) === Status.EXPIRED) await expire(saga, row, tx);
+        if (row.step !== "") {
+          // A confirm or cancel cut off after it was marked: finish it.
+          const outcome = await runStep(saga, row);
+          await transition(tx, row.id, outcome.from, outcome.changes);
+        } else if (statusAt(row, new Date()) === Status.EXPIRED) await expire(saga, row, tx);
         else await repairPending(saga, row, tx);
       } catch (err) {
         log?.warn({ err, reservationId: row.id }, "reservation not swept; trying again at the next pass");

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { ReservationService } from "@inv/gen/reservation/v1/reservation_pb";
 import { startTestInventory, type MemoryDirectory, type TestInventory } from "@inv/inventory-service/testing";
 import { startTestService, type TestService } from "@inv/platform/testing";
+import type { Hold } from "@inv/gen/inventory/v1/hold_pb";
 import { Unavailable, type Db, type ServiceDefinitionOptions } from "@inv/platform";
 import { reservationDefinition, type ReservationConfig } from "./index.js";
 import { grpcStockHolds, type StockHolds } from "./inventory.js";
@@ -22,6 +23,8 @@ export interface Faults {
   inventoryDown: boolean;
   /** The process dies right after inventory took a hold, before it records anything. */
   crashAfterHold: boolean;
+  /** The process dies right after inventory committed or released a hold (a confirm or cancel), before it records anything. */
+  crashAfterSettle: boolean;
 }
 
 /** Thrown where the process would have died: nothing after it runs, and the caller gets no answer of ours. */
@@ -34,15 +37,22 @@ function faulty(holds: StockHolds, faults: Faults): StockHolds {
       if (faults.inventoryDown) throw new Unavailable("inventory could not be reached; nothing is held: retry", undefined, "INVENTORY_UNAVAILABLE");
       return call(...args);
     };
+  const crashingAfter =
+    (call: (reservationId: string, text: string) => Promise<Hold>) =>
+    async (reservationId: string, text: string): Promise<Hold> => {
+      const hold = await call(reservationId, text);
+      if (faults.crashAfterSettle) throw new SimulatedCrash("the reservation process died after inventory settled the hold");
+      return hold;
+    };
   return {
     hold: guard(async (req) => {
       const hold = await holds.hold(req);
       if (faults.crashAfterHold) throw new SimulatedCrash("the reservation process died after the hold was taken");
       return hold;
     }),
-    release: guard(holds.release),
-    commit: guard(holds.commit),
-    restock: guard(holds.restock),
+    release: guard(crashingAfter(holds.release)),
+    commit: guard(crashingAfter(holds.commit)),
+    restock: guard(crashingAfter(holds.restock)),
     get: guard(holds.get),
   };
 }
@@ -67,7 +77,7 @@ export const TEST_CONFIG: Partial<ReservationConfig> = { RESERVATION_SWEEP_INTER
 export async function startTestReservations(config: Partial<ReservationConfig> = {}): Promise<TestReservations> {
   const serviceSecret = randomBytes(32).toString("hex");
   const inv = await startTestInventory({ serviceSecret });
-  const faults: Faults = { inventoryDown: false, crashAfterHold: false };
+  const faults: Faults = { inventoryDown: false, crashAfterHold: false, crashAfterSettle: false };
   const settings = { ...TEST_CONFIG, ...config };
   const def = reservationDefinition({
     config: settings,

@@ -33,7 +33,7 @@ import {
   type TtlBounds,
 } from "../domain/rules.js";
 import { toReservation } from "../mapping.js";
-import { expire, placeHold, undoPending, wrongHoldState, type Saga } from "../saga.js";
+import { expire, markStep, placeHold, runStep, undoPending, type Saga } from "../saga.js";
 import {
   findByOrder,
   findByRequestId,
@@ -249,20 +249,7 @@ export function reservationHandlers(deps: ReservationDeps) {
     const now = statusAt(row, new Date());
     if (now === Status.CONFIRMED || now === Status.FULFILLED) return { reservation: toReservation(row) };
     if (now !== Status.ACTIVE) throw wrongState(row, now, "confirmed");
-    try {
-      await deps.holds.commit(row.id, row.orderId);
-    } catch (err) {
-      // The hold was released meanwhile (cancelled or expired): say what the reservation is now.
-      if (wrongHoldState(err)) throw wrongState(row, statusAt((await findReservation(db, row.id)) ?? row, new Date()), "confirmed");
-      throw err;
-    }
-    const after = await record(ctx, row, [Status.ACTIVE], { status: Status.CONFIRMED, confirmedAt: new Date(), expireAt: null });
-    if (after) return { reservation: toReservation(after) };
-    // Moved on meanwhile: the sweeper recorded the commit itself, or a cancel put the stock back.
-    const fresh = await load(row.id);
-    const state = statusAt(fresh, new Date());
-    if (state === Status.CONFIRMED || state === Status.FULFILLED) return { reservation: toReservation(fresh) };
-    throw wrongState(fresh, state, "confirmed");
+    return { reservation: toReservation(await finish(ctx, row, await markStep(db, row, "confirm"), "confirmed")) };
   };
 
   const cancelReservation: Impl["cancelReservation"] = async (req, ctx) => {
@@ -270,27 +257,37 @@ export function reservationHandlers(deps: ReservationDeps) {
     const reason = checkFields((v) => v.text("reason", req.reason, { max: REASON_MAX, required: true }));
     const now = statusAt(row, new Date());
     if (now === Status.CANCELLED) return { reservation: toReservation(row) };
-    const cancelled = { status: Status.CANCELLED, cancelReason: reason, cancelledAt: new Date(), expireAt: null } as const;
-    if (now === Status.PENDING || now === Status.ACTIVE) {
-      let restocked = false;
-      try {
-        await deps.holds.release(row.id, reason);
-      } catch (err) {
-        // Committed meanwhile by a confirm not yet recorded here: put the stock back instead.
-        if (!wrongHoldState(err)) throw err;
-        await deps.holds.restock(row.id, reason);
-        restocked = true;
-      }
-      const after = await record(ctx, row, [Status.PENDING, Status.ACTIVE, Status.CONFIRMED], cancelled, { reason, restocked });
-      return { reservation: toReservation(after ?? (await load(row.id))) };
-    }
-    if (now === Status.CONFIRMED) {
-      await deps.holds.restock(row.id, reason);
-      const after = await record(ctx, row, [Status.CONFIRMED], cancelled, { reason, restocked: true });
-      return { reservation: toReservation(after ?? (await load(row.id))) };
-    }
-    throw wrongState(row, now, "cancelled");
+    if (now !== Status.PENDING && now !== Status.ACTIVE && now !== Status.CONFIRMED) throw wrongState(row, now, "cancelled");
+    return { reservation: toReservation(await finish(ctx, row, await markStep(db, row, "cancel", reason), "cancelled")) };
   };
+
+  /**
+   * Runs a step marked on the reservation (undefined: it could not be marked, as the reservation
+   * had moved on), and records its outcome with the call's audit record. When the step could not
+   * happen (a confirm of a hold released meanwhile), FAILED_PRECONDITION names the state.
+   */
+  async function finish(ctx: CallContext, before: ReservationRow, marked: ReservationRow | undefined, wanted: string): Promise<ReservationRow> {
+    if (!marked) {
+      const fresh = await load(before.id);
+      const state = statusAt(fresh, new Date());
+      // A concurrent call of the same kind got there first: its answer is ours.
+      if ((wanted === "confirmed" && (state === Status.CONFIRMED || state === Status.FULFILLED)) || (wanted === "cancelled" && state === Status.CANCELLED))
+        return fresh;
+      throw wrongState(fresh, state, wanted);
+    }
+    const step = marked.step;
+    const outcome = await runStep(deps, marked);
+    // An outcome that changes no status (a confirm too late) only clears the step: nothing to audit as done.
+    const after =
+      outcome.changes.status === undefined
+        ? await transition(db, marked.id, outcome.from, outcome.changes)
+        : await record(ctx, marked, outcome.from, outcome.changes, { step });
+    const fresh = after ?? (await load(before.id));
+    const state = statusAt(fresh, new Date());
+    const done = wanted === "confirmed" ? state === Status.CONFIRMED || state === Status.FULFILLED : state === Status.CANCELLED;
+    if (!done) throw wrongState(fresh, state, wanted);
+    return fresh;
+  }
 
   const fulfillReservation: Impl["fulfillReservation"] = async (req, ctx) => {
     const row = await load(req.id);

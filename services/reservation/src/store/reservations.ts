@@ -60,7 +60,13 @@ export async function transition(
   const [row] = await db
     .update(reservations)
     .set({ ...changes, version: sql`${reservations.version} + 1`, updatedAt: sql`now()` })
-    .where(and(eq(reservations.id, id), inArray(reservations.status, [...from]), opts.unexpired ? sql`${reservations.expireAt} > now()` : undefined))
+    .where(
+      and(
+        eq(reservations.id, id),
+        inArray(reservations.status, [...from]),
+        opts.unexpired ? sql`(${reservations.expireAt} IS NULL OR ${reservations.expireAt} > now())` : undefined,
+      ),
+    )
     .returning();
   return row;
 }
@@ -120,8 +126,8 @@ export async function listReservations(db: Db, f: ReservationFilter, after: Rese
 
 /**
  * Reservations the sweeper has to look at, locked for this transaction and skipped by every
- * other replica's sweeper meanwhile: PENDING or ACTIVE ones past their expiry, and PENDING ones
- * unchanged for `pendingGraceMs` (a Reserve cut off between its steps).
+ * other replica's sweeper meanwhile: PENDING or ACTIVE ones past their expiry, and PENDING ones or
+ * ones with a step under way, unchanged for `pendingGraceMs` (a call cut off between its steps).
  */
 export async function claimForSweep(tx: Db, pendingGraceMs: number, limit: number): Promise<ReservationRow[]> {
   return tx
@@ -129,7 +135,7 @@ export async function claimForSweep(tx: Db, pendingGraceMs: number, limit: numbe
     .from(reservations)
     .where(
       sql`(${reservations.status} IN (1, 2) AND ${reservations.expireAt} <= now())
-        OR (${reservations.status} = 1 AND ${reservations.updatedAt} <= now() - make_interval(secs => ${pendingGraceMs / 1000}))`,
+        OR ((${reservations.status} = 1 OR ${reservations.step} <> '') AND ${reservations.updatedAt} <= now() - make_interval(secs => ${pendingGraceMs / 1000}))`,
     )
     .orderBy(asc(reservations.updatedAt))
     .limit(limit)

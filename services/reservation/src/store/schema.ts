@@ -87,6 +87,11 @@ export const reservations = reservationSchema.table(
     failureMessage: text("failure_message").notNull().default(""),
     shortages: jsonb("shortages").$type<ShortageJson[]>().notNull().default([]),
     cancelReason: text("cancel_reason").notNull().default(""),
+    /**
+     * A step under way in inventory ("confirm" or "cancel"), set before the call and cleared when
+     * its outcome is recorded: one left set (the process died in between) is finished by the sweeper.
+     */
+    step: text("step").notNull().default(""),
     fulfilReference: text("fulfil_reference").notNull().default(""),
     createdBy: text("created_by").notNull(),
     /** Bumped by every change: a change is made only to the version it read. */
@@ -112,10 +117,14 @@ export const reservations = reservationSchema.table(
     index("reservations_expiry_idx")
       .on(t.expireAt)
       .where(sql`${t.status} IN (1, 2)`),
-    index("reservations_pending_idx").on(t.updatedAt).where(sql`${t.status} = 1`),
+    // Reservations a cut-off call may have left half-way: PENDING ones, and ones with a step set.
+    index("reservations_unsettled_idx")
+      .on(t.updatedAt)
+      .where(sql`${t.status} = 1 OR ${t.step} <> ''`),
     check("reservations_status_known", sql`${t.status} BETWEEN 1 AND 7`),
     check("reservations_expiry_while_open", sql`(${t.status} IN (1, 2)) = (${t.expireAt} IS NOT NULL)`),
     check("reservations_ttl_positive", sql`${t.ttlSeconds} > 0`),
+    check("reservations_step_known", sql`${t.step} IN ('', 'confirm', 'cancel')`),
   ],
 );
 

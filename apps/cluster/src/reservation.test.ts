@@ -104,7 +104,12 @@ describe("reservations through the edge", () => {
       createConnectTransport({
         baseUrl: cluster.baseUrl,
         httpVersion: "1.1",
-        interceptors: [(next) => (req) => (req.header.set("authorization", cluster.authorization), next(req))],
+        interceptors: [
+          (next) => (req) => {
+            req.header.set("authorization", cluster.authorization);
+            return next(req);
+          },
+        ],
       }),
     );
     const { reservation } = await client.reserve({ orderId: unique("order"), customerId: "c", lines: [{ itemId: item["id"], quantity: 3n }] });

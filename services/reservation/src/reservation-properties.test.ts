@@ -10,12 +10,11 @@ import { randomUUID } from "node:crypto";
 import { status } from "@grpc/grpc-js";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ReservationStatus } from "@inv/gen/reservation/v1/reservation_pb";
-import { reconcile } from "@inv/inventory-service/testing";
 import { RemoteError, rows } from "@inv/platform";
 import { sql } from "drizzle-orm";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LineJson } from "./store/schema.js";
+import { invariantProblems } from "./invariants.js";
 import { startTestReservations, type TestReservations } from "./testing.js";
 
 let t: TestReservations;
@@ -44,48 +43,11 @@ const EXPECTED = new Set(["FAILED_PRECONDITION", "ALREADY_EXISTS", "ABORTED"]);
 let world: { items: { id: string }[]; warehouses: string[] } | undefined;
 const made: string[] = [];
 
-/** Hold states each reservation status may have in inventory (none: no hold at all). */
-const HOLD_STATES: Record<number, (number | "none")[]> = {
-  [ReservationStatus.ACTIVE]: [1],
-  [ReservationStatus.CONFIRMED]: [3],
-  [ReservationStatus.FULFILLED]: [3],
-  [ReservationStatus.CANCELLED]: [2, 5],
-  [ReservationStatus.EXPIRED]: [2],
-  [ReservationStatus.FAILED]: [4, 2, "none"],
-};
-
-/** Every invariant, read straight from both databases; the problems found. */
-async function problems(): Promise<string[]> {
-  const found: string[] = [];
-  const reservations = await rows<{ id: string; status: number; lines: LineJson[] }>(t.db, sql`SELECT id::text, status, lines FROM reservation.reservations`);
-  const holds = new Map(
-    (await rows<{ reservation_id: string; state: number }>(t.inv.db, sql`SELECT reservation_id, state FROM inventory.holds`)).map((h) => [
-      h.reservation_id,
-      h.state,
-    ]),
-  );
-  const held = new Map<string, number>();
-  for (const r of reservations) {
-    const state = holds.get(r.id) ?? "none";
-    if (!HOLD_STATES[r.status]?.includes(state)) found.push(`reservation ${r.id} is ${ReservationStatus[r.status]} but its hold is ${state}`);
-    if (r.status === ReservationStatus.ACTIVE)
-      for (const l of r.lines) for (const a of l.allocations) held.set(a.stockLevelId, (held.get(a.stockLevelId) ?? 0) + a.quantity);
-  }
-  const known = new Set(reservations.map((r) => r.id));
-  for (const [id, state] of holds) if (state === 1 && !known.has(id)) found.push(`hold ${id} has no reservation`);
-  const levels = await rows<{ id: string; reserved: string }>(t.inv.db, sql`SELECT id::text, reserved::text FROM inventory.stock_levels`);
-  for (const l of levels) {
-    if (Number(l.reserved) !== (held.get(l.id) ?? 0)) found.push(`level ${l.id} has ${l.reserved} reserved, its active reservations ${held.get(l.id) ?? 0}`);
-  }
-  found.push(...(await reconcile(t.inv.db)).map((r) => `reconcile: ${JSON.stringify(r)}`));
-  return found;
-}
-
 async function settled(): Promise<string[]> {
   // The sweeper may be half-way through an expiry (hold released, reservation not yet recorded).
   let last: string[] = [];
   for (let i = 0; i < 30; i++) {
-    last = await problems();
+    last = await invariantProblems(t.db, t.inv.db);
     if (last.length === 0) return last;
     await new Promise((r) => setTimeout(r, 100));
   }

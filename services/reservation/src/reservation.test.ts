@@ -55,6 +55,8 @@ describe("the life of a reservation", () => {
     expect(line.allocations).toMatchObject([{ warehouseId: warehouses[1]!.id, quantity: 5n }]);
     expect(line.explanation).toBe(`5 held: 5 from ${warehouses[1]!.code} (priority 800)`);
     expect(await level(item.id, warehouses[1]!.id)).toMatchObject({ onHand: 10n, reserved: 5n });
+    // Recorded in the audit trail with the reservation, in the same statement.
+    await eventually(async () => t.svc.auditEvents.some((e) => e.method.endsWith("/Reserve") && e.resourceId === reservation!.id));
 
     const confirmed = (await t.reservations.confirmReservation({ id: reservation!.id })).reservation!;
     expect(confirmed.status).toBe(ReservationStatus.CONFIRMED);
@@ -302,6 +304,19 @@ describe("faults", () => {
     const finished = (await t.reservations.getReservationByOrderId({ orderId })).reservation!;
     expect(finished.lines[0]!.allocations).toMatchObject([{ warehouseId: warehouses[0]!.id, quantity: 4n }]);
     expect((await level(item.id, warehouses[0]!.id)).reserved).toBe(4n);
+  });
+
+  it("records a reservation cut off after its hold failed as FAILED, even once past its expiry", async () => {
+    const { item, ids } = await stocked([1]);
+    const orderId = order();
+    t.faults.crashAfterHold = true;
+    try {
+      await failure(t.reservations.reserve({ orderId, customerId: "c", lines: [{ itemId: item.id, quantity: 5n }], warehouseIds: ids, ttl: { seconds: 1n } }));
+    } finally {
+      t.faults.crashAfterHold = false;
+    }
+    await eventually(async () => (await t.reservations.getReservationByOrderId({ orderId })).reservation?.status === ReservationStatus.FAILED);
+    expect((await t.reservations.getReservationByOrderId({ orderId })).reservation).toMatchObject({ failureReason: FailureReason.SHORTAGE });
   });
 
   it("finishes a confirm and a cancel whose process died after inventory settled the hold, before recording it", async () => {

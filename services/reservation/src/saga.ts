@@ -126,6 +126,13 @@ export async function expire(saga: Saga, row: ReservationRow, db: Db = saga.db):
 }
 
 /**
+ * Settles a reservation that needs it and has no step marked: a PENDING one is repaired (its hold
+ * may have been taken, or have failed, before it expired), an ACTIVE one past its expiry expired.
+ */
+export const settleStale = (saga: Saga, row: ReservationRow, db: Db = saga.db): Promise<ReservationRow> =>
+  row.status === Status.PENDING ? repairPending(saga, row, db) : expire(saga, row, db);
+
+/**
  * Repairs a reservation left PENDING (a Reserve cut off after recording it): asks inventory for
  * the hold and finishes the step (ACTIVE or FAILED as the hold is), or undoes it when inventory
  * never took one (releasing first, so a late hold holds nothing). Past its expiry it is expired.

@@ -1,7 +1,6 @@
 import { inTransaction, type Logger } from "@inv/platform";
-import { expire, repairPending, runStep, type Saga } from "./saga.js";
-import { claimForSweep, statusAt, transition } from "./store/reservations.js";
-import { Status } from "./store/schema.js";
+import { runStep, settleStale, type Saga } from "./saga.js";
+import { claimForSweep, transition } from "./store/reservations.js";
 
 export interface SweeperOptions {
   /** How often it looks. */
@@ -28,8 +27,7 @@ export async function sweepOnce(saga: Saga, opts: SweeperOptions, log?: Logger):
           // A confirm or cancel cut off after it was marked: finish it.
           const outcome = await runStep(saga, row);
           await transition(tx, row.id, outcome.from, outcome.changes);
-        } else if (statusAt(row, new Date()) === Status.EXPIRED) await expire(saga, row, tx);
-        else await repairPending(saga, row, tx);
+        } else await settleStale(saga, row, tx);
       } catch (err) {
         log?.warn({ err, reservationId: row.id }, "reservation not swept; trying again at the next pass");
       }

@@ -105,3 +105,4 @@ export async function startTestReservations(config: Partial<ReservationConfig> =
     },
   };
 }
+export { invariantProblems } from "./invariants.js";

@@ -10,7 +10,6 @@ import {
   invalid,
   decodePageToken,
   encodePageToken,
-  inTransaction,
   notFound,
   pageSizeOf,
   payloadHash,
@@ -33,13 +32,13 @@ import {
   type TtlBounds,
 } from "../domain/rules.js";
 import { toReservation } from "../mapping.js";
-import { expire, markStep, placeHold, runStep, undoPending, type Saga } from "../saga.js";
+import { markStep, placeHold, runStep, settleStale, undoPending, type Saga } from "../saga.js";
 import {
   findByOrder,
   findByRequestId,
   findLiveByOrder,
   findReservation,
-  insertReservation,
+  insertPending,
   listReservations,
   statusAt,
   transition,
@@ -64,7 +63,7 @@ const wrongState = (row: ReservationRow, now: StatusCode, wanted: string) =>
     `RESERVATION_${STATUS_NAMES[now]}`,
   );
 
-const facts = (row: ReservationRow, details: Record<string, unknown> = {}) => ({
+const facts = (row: Pick<ReservationRow, "id" | "orderId" | "status">, details: Record<string, unknown> = {}) => ({
   resourceType: "Reservation",
   resourceId: row.id,
   details: { orderId: row.orderId, status: STATUS_NAMES[row.status], ...details },
@@ -118,13 +117,41 @@ export function reservationHandlers(deps: ReservationDeps) {
           return { reservation: toReservation(await resume(made)), replayed: true };
         }
       }
-      const live = await findLiveByOrder(db, orderId);
-      if (live && statusAt(live, new Date()) === Status.EXPIRED) {
-        // Ended by time but not yet by the sweeper: end it now, then the order may be reserved again.
-        await expire(deps, live);
-        continue;
-      }
-      if (live) {
+      const now = new Date();
+      const pending = {
+        id: randomUUID(),
+        orderId,
+        customerId: cmd.customerId,
+        lines: cmd.lines.map((l, n) => ({
+          lineIndex: n,
+          itemId: "id" in l.item ? l.item.id : "",
+          sku: "sku" in l.item ? l.item.sku : "",
+          quantity: l.quantity,
+          allocations: [],
+          explanation: "",
+        })),
+        strategy: cmd.strategy,
+        allowSplit: cmd.allowSplit,
+        warehouseIds: cmd.warehouseIds,
+        ttlSeconds: cmd.ttlSeconds,
+        payloadHash: hash,
+        requestId,
+        expireAt: new Date(now.getTime() + cmd.ttlSeconds * 1000),
+        createdBy: actorOf(ctx.caller),
+        totalQuantity: cmd.lines.reduce((n, l) => n + l.quantity, 0),
+      };
+      const audit = ctx.auditRow(facts({ ...pending, status: Status.PENDING }, { lines: pending.lines.length }));
+      const row = await insertPending(db, pending, audit?.row);
+      if (row) audit?.written();
+      else {
+        // The order has a live reservation (or the request id was used meanwhile): answer from it.
+        const live = await findLiveByOrder(db, orderId);
+        if (!live) continue;
+        if (statusAt(live, now) === Status.EXPIRED) {
+          // Ended by time but not yet by the sweeper: end it now, then the order may be reserved again.
+          await settleStale(deps, live);
+          continue;
+        }
         if (live.payloadHash !== hash) {
           throw new AlreadyExists(
             `order ${orderId} already has a ${STATUS_NAMES[live.status]} reservation (${live.id}) with other lines or terms`,
@@ -134,37 +161,6 @@ export function reservationHandlers(deps: ReservationDeps) {
         }
         return { reservation: toReservation(await resume(live)), replayed: true };
       }
-
-      const now = new Date();
-      const row = await inTransaction(db, async (tx) => {
-        const inserted = await insertReservation(tx, {
-          id: randomUUID(),
-          orderId,
-          customerId: cmd.customerId,
-          status: Status.PENDING,
-          lines: cmd.lines.map((l, i) => ({
-            lineIndex: i,
-            itemId: "id" in l.item ? l.item.id : "",
-            sku: "sku" in l.item ? l.item.sku : "",
-            quantity: l.quantity,
-            allocations: [],
-            explanation: "",
-          })),
-          strategy: cmd.strategy,
-          allowSplit: cmd.allowSplit,
-          warehouseIds: cmd.warehouseIds,
-          ttlSeconds: cmd.ttlSeconds,
-          payloadHash: hash,
-          requestId,
-          expireAt: new Date(now.getTime() + cmd.ttlSeconds * 1000),
-          createdBy: actorOf(ctx.caller),
-          totalQuantity: cmd.lines.reduce((n, l) => n + l.quantity, 0),
-        });
-        if (inserted) await ctx.audit(tx, facts(inserted, { lines: inserted.lines.length }));
-        return inserted;
-      });
-      // Another call recorded a reservation for this order (or request id) first: look again.
-      if (!row) continue;
       const after = await take(row);
       const unknown =
         after.status === Status.FAILED && after.failureReason === FailureReason.INVALID_REQUEST

@@ -1,17 +1,67 @@
-import type { Db } from "@inv/platform";
+import { rows, type AuditOutboxRow, type Db } from "@inv/platform";
 import { and, asc, desc, eq, gte, inArray, lt, lte, sql, type SQL } from "drizzle-orm";
-import { LIVE, Status, reservations, type ReservationRow, type StatusCode } from "./schema.js";
+import { LIVE, Status, auditOutbox, reservations, type ReservationRow, type StatusCode } from "./schema.js";
 
-export type NewReservation = typeof reservations.$inferInsert;
+/** What a new reservation is recorded with; the rest starts at its defaults. */
+export type NewPending = Pick<
+  ReservationRow,
+  | "id"
+  | "orderId"
+  | "customerId"
+  | "lines"
+  | "strategy"
+  | "allowSplit"
+  | "warehouseIds"
+  | "ttlSeconds"
+  | "payloadHash"
+  | "requestId"
+  | "expireAt"
+  | "createdBy"
+  | "totalQuantity"
+>;
 
 /**
- * Records a new PENDING reservation unless the order has a live one, or the request id was used:
- * the row when this call recorded it. Of concurrent calls for one order, the others wait on the
- * uncommitted key, then find nothing inserted and read the winner.
+ * Records a new PENDING reservation, with its audit record, in one statement, unless the order
+ * has a live one or the request id was used: the row when this call recorded it. Of concurrent
+ * calls for one order, the others wait on the uncommitted key, then find nothing inserted.
  */
-export async function insertReservation(tx: Db, row: NewReservation): Promise<ReservationRow | undefined> {
-  const [inserted] = await tx.insert(reservations).values(row).onConflictDoNothing().returning();
-  return inserted;
+export async function insertPending(db: Db, row: NewPending, audit: AuditOutboxRow | undefined): Promise<ReservationRow | undefined> {
+  const made = sql`
+    INSERT INTO ${reservations} (id, order_id, customer_id, status, lines, strategy, allow_split, warehouse_ids, ttl_seconds,
+      payload_hash, request_id, expire_at, created_by, total_quantity)
+    VALUES (${row.id}::uuid, ${row.orderId}, ${row.customerId}, ${Status.PENDING}, ${JSON.stringify(row.lines)}::jsonb, ${row.strategy},
+      ${row.allowSplit}, ${JSON.stringify(row.warehouseIds)}::jsonb, ${row.ttlSeconds}, ${row.payloadHash}, ${row.requestId},
+      ${row.expireAt?.toISOString() ?? null}::timestamptz, ${row.createdBy}, ${row.totalQuantity})
+    ON CONFLICT DO NOTHING
+    RETURNING to_json(created_at) #>> '{}' AS created_at`;
+  const [inserted] = await rows<{ created_at: string }>(
+    db,
+    audit
+      ? sql`WITH made AS (${made}), recorded AS (
+          INSERT INTO ${auditOutbox} (id, occur_time, event)
+          SELECT ${audit.id}::uuid, ${audit.occurTime.toISOString()}::timestamptz, ${audit.event} FROM made
+          ON CONFLICT (id) DO NOTHING)
+        SELECT created_at FROM made`
+      : made,
+  );
+  if (!inserted) return undefined;
+  const at = new Date(inserted.created_at);
+  return {
+    ...row,
+    status: Status.PENDING,
+    failureReason: 0,
+    failureMessage: "",
+    shortages: [],
+    cancelReason: "",
+    step: "",
+    fulfilReference: "",
+    version: 1,
+    createdAt: at,
+    updatedAt: at,
+    confirmedAt: null,
+    fulfilledAt: null,
+    cancelledAt: null,
+  };
 }
 
 export async function findReservation(db: Db, id: string): Promise<ReservationRow | undefined> {
@@ -44,7 +94,7 @@ export async function findLiveByOrder(db: Db, orderId: string): Promise<Reservat
 }
 
 /** What a transition sets besides the status. */
-export type Changes = Partial<Omit<NewReservation, "id" | "orderId" | "createdAt" | "version" | "updatedAt">>;
+export type Changes = Partial<Omit<typeof reservations.$inferInsert, "id" | "orderId" | "createdAt" | "version" | "updatedAt">>;
 
 /**
  * Changes a reservation that is still in one of `from` (and, with `unexpired`, not yet past its

@@ -9,15 +9,16 @@
  * the edge's own cost apart from the warehouse service's. Bounded: fixed durations, loopback
  * only; it asserts nothing.
  *
- * Then the hold bench (holds.ts): HoldStock straight over gRPC to the inventory service on
- * Postgres, against pgbench running the hold's own SQL on the same database; it needs
- * DATABASE_URL (and pgbench on PATH for the comparison) and is skipped with a line without it.
+ * Then the stock benches (stock.ts), on Postgres against pgbench running the same SQL on the same
+ * database: holds (HoldStock straight over gRPC to the inventory service) and reservations (POST
+ * /v1/reservations through the edge and the reservation service). They need DATABASE_URL (and
+ * pgbench on PATH for the comparison) and are skipped with a line without it.
  *
- * Env: BENCH_ONLY=edge|holds (one part only; both by default), BENCH_DURATION (seconds per run,
+ * Env: BENCH_ONLY=edge|holds|reservations (one part only; all by default), BENCH_DURATION (seconds per run,
  * 4), BENCH_ROUNDS (runs per cell, median reported, 1), BENCH_PROTOCOLS=1 (also gRPC direct vs
  * REST vs Connect), BENCH_CPU_PROF=<dir> (CPU profiles of the servers, see profile-summary.ts),
- * DATABASE_URL (warehouse on Postgres instead of embedded PGlite; the hold bench's server),
- * BENCH_HOLD_ITEMS (spread SKUs of the hold bench, 1000), BENCH_PGBENCH_PROTOCOL (prepared or
+ * DATABASE_URL (warehouse on Postgres instead of embedded PGlite; the stock benches' server),
+ * BENCH_HOLD_ITEMS (spread SKUs of the stock benches, 1000), BENCH_PGBENCH_PROTOCOL (prepared or
  * extended, pgbench's -M; prepared), BENCH_LOG_SQL=1 (the hold bench's statements in the
  * Postgres server's log), LOG_LEVEL (of the edge and the services; their default is info).
  */
@@ -26,7 +27,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compare, type Side } from "./compare.js";
-import { holdBench } from "./holds.js";
+import { holdBench, reservationBench } from "./stock.js";
 import { autocannon, availableTools, type LoadSpec } from "./load.js";
 import { freePort, rssMiB, startProcess, stopProcess, waitForPort, type BenchProcess } from "./processes.js";
 import { protocolsTable } from "./protocols.js";
@@ -39,7 +40,8 @@ const LOW = 16;
 const HIGH = 200;
 
 const only = process.env["BENCH_ONLY"];
-if (only !== undefined && only !== "edge" && only !== "holds") throw new Error(`BENCH_ONLY is "edge" or "holds", not "${only}"`);
+const PARTS = ["edge", "holds", "reservations"] as const;
+if (only !== undefined && !(PARTS as readonly string[]).includes(only)) throw new Error(`BENCH_ONLY is one of ${PARTS.join(", ")}, not "${only}"`);
 
 const workDir = mkdtempSync(join(tmpdir(), "inv-bench-"));
 const profileDir = process.env["BENCH_CPU_PROF"];
@@ -72,8 +74,10 @@ const edgeEnv = (port: number, warehouseTarget: string, userTarget: string) => (
 
 let succeeded = false;
 try {
-  if (only !== "holds") await edgeBench();
-  if (only !== "edge") await holdBench({ seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, rounds: ROUNDS, workDir, profileDir });
+  const stockOptions = { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, rounds: ROUNDS, workDir, profileDir };
+  if (only === undefined || only === "edge") await edgeBench();
+  if (only === undefined || only === "holds") await holdBench(stockOptions);
+  if (only === undefined || only === "reservations") await reservationBench(stockOptions);
   succeeded = true;
 } finally {
   await Promise.all(processes.map((p) => stopProcess(p)));

@@ -1,7 +1,7 @@
 /**
  * The hold bench's load process: CONCURRENCY callers of inventory.v1.HoldService/HoldStock for
  * SECONDS, each call a new reservation (a fresh UUID) holding 1 of one item across the given
- * warehouses, then prints a HoldLoadResult as JSON. It calls as the reservation service does: a
+ * warehouses, then prints a CallLoopResult as JSON. It calls as the reservation service does: a
  * service token minted with SERVICE_SECRET, looked up for every call (it is renewed in the
  * background). A call that fails, or answers with a hold that is not HELD, counts as a failure:
  * a FAILED hold is a cheaper answer, not a hold.
@@ -14,15 +14,7 @@ import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { ServiceIdentity, methodDefinition } from "@inv/platform";
 import { HoldService, HoldState, HoldStockRequestSchema, type HoldStockResponse } from "@inv/gen/inventory/v1/hold_pb";
-import type { LoadResult } from "./load.js";
-
-/** What the hold bench's load process prints. */
-export interface HoldLoadResult extends LoadResult {
-  /** The first few failures, as "code: message" or "hold state N". */
-  errors: string[];
-  /** This process's CPU during the measured calls, in µs (its start, tsx's compile included, is not). */
-  cpuUs: number;
-}
+import { callLoop } from "./call-loop.js";
 
 const env = (name: string) => process.env[name] ?? "";
 const def = methodDefinition(HoldService.method.holdStock);
@@ -49,33 +41,7 @@ const call = () =>
     });
   });
 
-const latencies: number[] = [];
-let failures = 0;
-const until = performance.now() + Number(env("SECONDS")) * 1000;
-const started = performance.now();
-const cpuAtStart = process.cpuUsage();
-await Promise.all(
-  Array.from({ length: Number(env("CONCURRENCY")) }, async () => {
-    while (performance.now() < until) {
-      const t = performance.now();
-      if (!(await call())) failures++;
-      latencies.push(performance.now() - t);
-    }
-  }),
-);
-const cpu = process.cpuUsage(cpuAtStart);
-const seconds = (performance.now() - started) / 1000;
-latencies.sort((a, b) => a - b);
-const pct = (p: number) => latencies[Math.floor((latencies.length - 1) * p)] ?? Number.NaN;
-const result: HoldLoadResult = {
-  rps: latencies.length / seconds,
-  p50Ms: pct(0.5),
-  p99Ms: pct(0.99),
-  requests: latencies.length,
-  failures,
-  errors,
-  cpuUs: cpu.user + cpu.system,
-};
+const result = await callLoop(call, Number(env("CONCURRENCY")), Number(env("SECONDS")), errors);
 process.stdout.write(`${JSON.stringify(result)}\n`);
 client.close();
 identity.close();

@@ -1,7 +1,7 @@
 /**
  * The reservation bench's load process: CONCURRENCY callers of POST /v1/reservations at the edge
  * for SECONDS, over HTTP/1.1 keep-alive with a bearer token, each call a new order (a fresh UUID)
- * reserving 1 of one item across the given warehouses, then prints a HoldLoadResult as JSON. A
+ * reserving 1 of one item across the given warehouses, then prints a CallLoopResult as JSON. A
  * call that fails, or answers with a reservation that is not ACTIVE, counts as a failure.
  * Env: EDGE_URL, TOKEN, CONCURRENCY, SECONDS, ITEMS_FILE (a JSON array of item ids, one picked at
  * random per call), WAREHOUSE_IDS (comma-separated, in priority order).
@@ -9,7 +9,7 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
-import type { HoldLoadResult } from "./hold-load.js";
+import { callLoop } from "./call-loop.js";
 
 const env = (name: string) => process.env[name] ?? "";
 const concurrency = Number(env("CONCURRENCY"));
@@ -49,32 +49,6 @@ const call = () =>
     req.end(body);
   });
 
-const latencies: number[] = [];
-let failures = 0;
-const until = performance.now() + Number(env("SECONDS")) * 1000;
-const started = performance.now();
-const cpuAtStart = process.cpuUsage();
-await Promise.all(
-  Array.from({ length: concurrency }, async () => {
-    while (performance.now() < until) {
-      const t = performance.now();
-      if (!(await call())) failures++;
-      latencies.push(performance.now() - t);
-    }
-  }),
-);
-const cpu = process.cpuUsage(cpuAtStart);
-const seconds = (performance.now() - started) / 1000;
-latencies.sort((a, b) => a - b);
-const pct = (p: number) => latencies[Math.floor((latencies.length - 1) * p)] ?? Number.NaN;
-const result: HoldLoadResult = {
-  rps: latencies.length / seconds,
-  p50Ms: pct(0.5),
-  p99Ms: pct(0.99),
-  requests: latencies.length,
-  failures,
-  errors,
-  cpuUs: cpu.user + cpu.system,
-};
+const result = await callLoop(call, Number(env("CONCURRENCY")), Number(env("SECONDS")), errors);
 process.stdout.write(`${JSON.stringify(result)}\n`);
 agent.destroy();

@@ -22,7 +22,7 @@ import { StockService } from "@inv/gen/inventory/v1/stock_pb";
 import { UserService } from "@inv/gen/user/v1/user_pb";
 import { WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
 import postgres from "postgres";
-import type { HoldLoadResult } from "./hold-load.js";
+import type { CallLoopResult } from "./call-loop.js";
 import { ROOT, cpuMs, freePort, rssMiB, startProcess, stopProcess, waitForPort, type BenchProcess } from "./processes.js";
 import { formatRows, median } from "./report.js";
 
@@ -462,9 +462,9 @@ async function serviceRun(
   const cpu = (): Record<string, number | undefined> => Object.fromEntries(measured.map((p) => [p.name, cpuMs(p.child.pid)]));
   const before = cpu();
   const pgBefore = sql && database ? await backendCpu(sql, database) : undefined;
-  const result = await new Promise<HoldLoadResult>((resolve, reject) =>
+  const result = await new Promise<CallLoopResult>((resolve, reject) =>
     execFile(process.execPath, ["--import", "tsx", join(ROOT, w.loadScript)], { cwd: ROOT, env }, (err, stdout) =>
-      err ? reject(err) : resolve(JSON.parse(stdout) as HoldLoadResult),
+      err ? reject(err) : resolve(JSON.parse(stdout) as CallLoopResult),
     ),
   );
   const pgAfter = sql && database ? await backendCpu(sql, database) : undefined;

@@ -18,15 +18,7 @@ afterAll(() => cluster?.stop());
 let seq = 0;
 const unique = (prefix: string) => `${prefix}-${process.pid}-${Date.now().toString(36)}-${++seq}`;
 
-async function rest(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${cluster.baseUrl}${path}`, {
-    method,
-    headers: { "content-type": "application/json", authorization: cluster.authorization },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, any>) : {} };
-}
+const rest = (method: string, path: string, body?: unknown) => cluster.rest(method, path, body);
 
 async function ok(method: string, path: string, body?: unknown) {
   const res = await rest(method, path, body);

@@ -23,15 +23,7 @@ const unique = (prefix: string) => `${prefix}-${process.pid}-${Date.now().toStri
 /** A warehouse code: upper case, at most 32 characters. */
 const warehouseCode = () => unique("HOT").toUpperCase().slice(-32);
 
-async function rest(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${cluster.baseUrl}${path}`, {
-    method,
-    headers: { "content-type": "application/json", authorization: cluster.authorization },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, any>) : {} };
-}
+const rest = (method: string, path: string, body?: unknown) => cluster.rest(method, path, body);
 
 async function created(path: string, body: unknown) {
   const res = await rest("POST", path, body);

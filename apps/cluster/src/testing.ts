@@ -37,6 +37,8 @@ export interface TestCluster extends RunningCluster {
   clientWith<S extends DescService>(service: S, process: ProcessName, metadata: Record<string, string>): GrpcClient<S>;
   /** Signs in through the edge (POST /v1/auth:login); returns the access token. */
   login(username: string, password: string): Promise<string>;
+  /** A JSON request to the edge as the administrator: the status and the parsed body ({} when empty). */
+  rest(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, any> }>;
   /** A new user with these roles (and a strong password), signed in. */
   userWithRoles(roles: readonly string[]): Promise<TestUser>;
   /** A new API key of the administrator acting with this role. */
@@ -121,6 +123,15 @@ export async function startTestCluster(): Promise<TestCluster> {
       users,
       clientWith,
       login,
+      async rest(method, path, body) {
+        const res = await fetch(`${baseUrl}${path}`, {
+          method,
+          headers: { "content-type": "application/json", authorization },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        const text = await res.text();
+        return { status: res.status, body: text ? (JSON.parse(text) as Record<string, any>) : {} };
+      },
       async userWithRoles(roles) {
         const username = `user-${process.pid}-${++seq}`;
         const password = strongPassword();

@@ -6,7 +6,7 @@ import { toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { status } from "@grpc/grpc-js";
 import { AuditOutcome } from "@inv/gen/user/v1/audit_pb";
 import { ItemCategory, ItemSchema, ItemService, ItemStatus, type Item, type ItemType } from "@inv/gen/inventory/v1/item_pb";
-import type { RemoteError, Db, GrpcClient, ServiceDefinitionOptions } from "@inv/platform";
+import type { RemoteError, Db, GrpcClient } from "@inv/platform";
 import { startTestService, type TestService, failure } from "@inv/platform/testing";
 import { eq } from "drizzle-orm";
 import { uuidv7 } from "uuidv7";
@@ -22,17 +22,9 @@ let seq = 0;
 const unique = (prefix: string) => `${prefix}-${++seq}`;
 const MISSING = "0190a0a0-0000-7000-8000-00000000dead";
 
-/** The inventory service as it runs, with its database kept for the tests. */
-const definition: ServiceDefinitionOptions = {
-  ...inventoryServiceDefinition,
-  register: (resources) => {
-    db = resources.db;
-    return inventoryServiceDefinition.register(resources);
-  },
-};
-
 beforeAll(async () => {
-  svc = await startTestService(definition);
+  svc = await startTestService(inventoryServiceDefinition);
+  db = svc.db;
   client = svc.client(ItemService);
 });
 afterAll(() => svc?.stop());

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { GrpcChannel, ServiceIdentity, createGrpcClient, type Db, type ServiceDefinitionOptions } from "@inv/platform";
+import { GrpcChannel, ServiceIdentity, createGrpcClient, type Db } from "@inv/platform";
 import { processNames } from "@inv/service-catalog";
 import { startTestService, type TestService } from "@inv/platform/testing";
 import { HoldService } from "@inv/gen/inventory/v1/hold_pb";
@@ -61,16 +61,8 @@ const holdClient = (channel: GrpcChannel) => createGrpcClient(HoldService, chann
 export async function startTestInventory(opts: { serviceSecret?: string } = {}): Promise<TestInventory> {
   const directory = new MemoryDirectory();
   const def = inventoryDefinition({ directory: () => directory });
-  let db: Db | undefined;
-  const capturing: ServiceDefinitionOptions = {
-    ...def,
-    register: (resources) => {
-      db = resources.db;
-      return def.register(resources);
-    },
-  };
   const serviceSecret = opts.serviceSecret ?? randomBytes(32).toString("hex");
-  const svc = await startTestService(capturing, { serviceSecret });
+  const svc = await startTestService(def, { serviceSecret });
   const reservation = await ServiceIdentity.start("reservation", serviceSecret, processNames);
   const asReservation = new GrpcChannel(svc.target, { deadlineMs: 30_000, metadata: () => ({ "x-service-token": reservation.tokenFor("inventory") }) });
   const items = itemClient(svc);
@@ -78,7 +70,7 @@ export async function startTestInventory(opts: { serviceSecret?: string } = {}):
   let seq = 0;
   return {
     svc,
-    db: db!,
+    db: svc.db,
     directory,
     items,
     stock: stockClient(svc),

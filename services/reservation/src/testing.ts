@@ -3,7 +3,7 @@ import { ReservationService } from "@inv/gen/reservation/v1/reservation_pb";
 import { startTestInventory, type MemoryDirectory, type TestInventory } from "@inv/inventory-service/testing";
 import { startTestService, type TestService } from "@inv/platform/testing";
 import type { Hold } from "@inv/gen/inventory/v1/hold_pb";
-import { Unavailable, type Db, type ServiceDefinitionOptions } from "@inv/platform";
+import { Unavailable, type Db } from "@inv/platform";
 import { reservationDefinition, type ReservationConfig } from "./index.js";
 import { grpcStockHolds, type StockHolds } from "./inventory.js";
 import { byPriority, type WarehouseList } from "./warehouses.js";
@@ -84,18 +84,10 @@ export async function startTestReservations(config: Partial<ReservationConfig> =
     warehouses: () => memoryWarehouseList(inv.directory),
     holds: (resources) => faulty(grpcStockHolds(resources, settings.RESERVATION_INVENTORY_DEADLINE_MS ?? 3_000), faults),
   });
-  let db: Db | undefined;
-  const capturing: ServiceDefinitionOptions = {
-    ...def,
-    register: (resources) => {
-      db = resources.db;
-      return def.register(resources);
-    },
-  };
-  const svc = await startTestService(capturing, { serviceSecret, targets: { inventory: inv.svc.target } });
+  const svc = await startTestService(def, { serviceSecret, targets: { inventory: inv.svc.target } });
   return {
     svc,
-    db: db!,
+    db: svc.db,
     faults,
     inv,
     reservations: reservationClient(svc),

@@ -4,6 +4,7 @@ import type { AuditEvent } from "@inv/gen/user/v1/audit_pb";
 import { pino } from "pino";
 import { GrpcChannel, createGrpcClient, type GrpcClient } from "../grpc/client.js";
 import type { PeerTargets } from "../grpc/peers.js";
+import type { Db } from "../db.js";
 import { startService, type RunningService, type ServiceDefinitionOptions } from "../runtime.js";
 import { TestAuthority } from "./auth.js";
 import { createScratchDatabase } from "./database.js";
@@ -22,6 +23,8 @@ export interface TestService {
   readonly adminToken: string;
   /** The audit records the service shipped (its relay sends here instead of to the user service). */
   readonly auditEvents: AuditEvent[];
+  /** The service's own database, for checks made straight in it. */
+  readonly db: Db;
   /** A client whose calls carry the admin token. */
   client<S extends DescService>(desc: S): GrpcClient<S>;
   /** A client whose calls carry exactly this metadata (e.g. {} for anonymous, { authorization: "Bearer …" }). */
@@ -56,7 +59,16 @@ export async function startTestService(def: ServiceDefinitionOptions, opts: Test
   const authority = opts.authority ?? (await TestAuthority.create());
   const auditEvents: AuditEvent[] = [];
   const adminToken = await authority.issue({ permissions: ["*"], roles: ["admin"], username: "test-admin" });
-  const service = await startService(def, {
+  let db: Db | undefined;
+  // The database as the service was handed it when it registered its handlers.
+  const capturing: ServiceDefinitionOptions = {
+    ...def,
+    register: (resources) => {
+      db = resources.db;
+      return def.register(resources);
+    },
+  };
+  const service = await startService(capturing, {
     port: 0,
     host: "127.0.0.1",
     databaseUrl: scratch.url,
@@ -85,6 +97,7 @@ export async function startTestService(def: ServiceDefinitionOptions, opts: Test
     authority,
     adminToken,
     auditEvents,
+    db: db!,
     client: (desc) => createGrpcClient(desc, channel),
     clientWith: (desc, metadata) => createGrpcClient(desc, channelWith(metadata)),
     async stop() {

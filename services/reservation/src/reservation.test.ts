@@ -319,6 +319,23 @@ describe("faults", () => {
     expect((await t.reservations.getReservationByOrderId({ orderId })).reservation).toMatchObject({ failureReason: FailureReason.SHORTAGE });
   });
 
+  it("refuses to fulfil while a cancel is under way (ABORTED), and once it is finished (FAILED_PRECONDITION)", async () => {
+    const { item, warehouses, ids } = await stocked([10]);
+    const r = (await t.reservations.reserve({ orderId: order(), customerId: "c", lines: [{ itemId: item.id, quantity: 2n }], warehouseIds: ids })).reservation!;
+    await t.reservations.confirmReservation({ id: r.id });
+    t.faults.crashAfterSettle = true;
+    try {
+      // The stock is put back, and the process dies before recording it: the reservation still says CONFIRMED.
+      await failure(t.reservations.cancelReservation({ id: r.id, reason: "returned" }));
+    } finally {
+      t.faults.crashAfterSettle = false;
+    }
+    expect(await failure(t.reservations.fulfillReservation({ id: r.id }))).toMatchObject({ code: "ABORTED", reason: "STEP_UNDER_WAY" });
+    await eventually(async () => (await t.reservations.getReservation({ id: r.id })).reservation?.status === ReservationStatus.CANCELLED);
+    expect(await failure(t.reservations.fulfillReservation({ id: r.id }))).toMatchObject({ code: "FAILED_PRECONDITION", reason: "RESERVATION_CANCELLED" });
+    expect(await level(item.id, warehouses[0]!.id)).toMatchObject({ onHand: 10n, reserved: 0n });
+  });
+
   it("finishes a confirm and a cancel whose process died after inventory settled the hold, before recording it", async () => {
     const { item, warehouses, ids } = await stocked([10]);
     const w = warehouses[0]!.id;

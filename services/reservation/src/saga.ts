@@ -182,13 +182,14 @@ export interface Outcome {
 }
 
 /**
- * Marks a step under way, from the states it starts in and only while the reservation has not
- * expired: the row marked, or undefined when it had moved on. A cancel records its reason now,
- * so a sweeper that finishes it gives the same one.
+ * Marks a step under way, from the states it starts in, only while the reservation has not
+ * expired and no other step is under way (the same one may be: a retry, or a concurrent call of
+ * the same kind): the row marked, or undefined when it had moved on. A cancel records its reason
+ * now, so a sweeper that finishes it gives the same one.
  */
 export function markStep(db: Db, row: ReservationRow, step: Step, reason = ""): Promise<ReservationRow | undefined> {
   const from: StatusCode[] = step === "confirm" ? [Status.ACTIVE] : [Status.PENDING, Status.ACTIVE, Status.CONFIRMED];
-  return transition(db, row.id, from, step === "cancel" ? { step, cancelReason: reason } : { step }, { unexpired: true });
+  return transition(db, row.id, from, step === "cancel" ? { step, cancelReason: reason } : { step }, { unexpired: true, steps: ["", step] });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { inTransaction, type Logger } from "@inv/platform";
+import { Unavailable, inTransaction, type Logger } from "@inv/platform";
 import { runStep, settleStale, type Saga } from "./saga.js";
 import { claimForSweep, transition } from "./store/reservations.js";
 
@@ -15,8 +15,10 @@ export interface SweeperOptions {
  * One pass of the sweeper: claims a batch of reservations that need it (FOR UPDATE SKIP LOCKED,
  * so every replica may sweep at once and none takes another's), then for each finishes the confirm
  * or cancel a cut-off call left marked, or expires it (past its expiry: its hold released), or
- * repairs it (left PENDING: finished or undone as its hold in inventory says). A reservation that cannot be settled now (inventory unreachable) is
- * left for the next pass. Returns how many it claimed.
+ * repairs it (left PENDING: finished or undone as its hold in inventory says). A reservation that
+ * cannot be settled now is left for the next pass; when inventory cannot be reached, so is the
+ * rest of the batch, so that its rows are not kept locked (a confirm or cancel of one would wait)
+ * while every call waits out its deadline. Returns how many it claimed.
  */
 export async function sweepOnce(saga: Saga, opts: SweeperOptions, log?: Logger): Promise<number> {
   return inTransaction(saga.db, async (tx) => {
@@ -30,6 +32,8 @@ export async function sweepOnce(saga: Saga, opts: SweeperOptions, log?: Logger):
         } else await settleStale(saga, row, tx);
       } catch (err) {
         log?.warn({ err, reservationId: row.id }, "reservation not swept; trying again at the next pass");
+        // Inventory cannot be reached: the rest of the batch would wait on it too, holding their rows.
+        if (err instanceof Unavailable) break;
       }
     }
     return claimed.length;

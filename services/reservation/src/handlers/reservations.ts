@@ -1,5 +1,6 @@
 import { FailureReason, ReservationService } from "@inv/gen/reservation/v1/reservation_pb";
 import {
+  Aborted,
   AlreadyExists,
   FailedPrecondition,
   NotFound,
@@ -63,6 +64,10 @@ const wrongState = (row: ReservationRow, now: StatusCode, wanted: string) =>
     `RESERVATION_${STATUS_NAMES[now]}`,
   );
 
+/** ABORTED: another call's confirm or cancel of the reservation is under way; a retry gets the answer once it ended. */
+const stepUnderWay = (row: ReservationRow) =>
+  new Aborted(`a ${row.step} of reservation ${row.id} is under way; retry`, { field: "id", value: row.id, constraint: "step" }, "STEP_UNDER_WAY");
+
 const facts = (row: Pick<ReservationRow, "id" | "orderId" | "status">, details: Record<string, unknown> = {}) => ({
   resourceType: "Reservation",
   resourceId: row.id,
@@ -83,11 +88,18 @@ export function reservationHandlers(deps: ReservationDeps) {
   };
 
   /** A transition recorded with its audit record; the row after, or undefined if it had moved on. */
-  const record = (ctx: CallContext, row: ReservationRow, from: StatusCode[], changes: Changes, details?: Record<string, unknown>, unexpired = false) =>
+  const record = (
+    ctx: CallContext,
+    row: ReservationRow,
+    from: StatusCode[],
+    changes: Changes,
+    details?: Record<string, unknown>,
+    opts: { unexpired?: boolean; steps?: readonly string[] } = {},
+  ) =>
     audited(
       db,
       ctx,
-      (tx) => transition(tx, row.id, from, changes, { unexpired }),
+      (tx) => transition(tx, row.id, from, changes, opts),
       (after) => facts(after ?? row, details),
     );
 
@@ -269,6 +281,8 @@ export function reservationHandlers(deps: ReservationDeps) {
       // A concurrent call of the same kind got there first: its answer is ours.
       if ((wanted === "confirmed" && (state === Status.CONFIRMED || state === Status.FULFILLED)) || (wanted === "cancelled" && state === Status.CANCELLED))
         return fresh;
+      // A call of the other kind is under way: its outcome decides what this one may do.
+      if (fresh.step !== "") throw stepUnderWay(fresh);
       throw wrongState(fresh, state, wanted);
     }
     const step = marked.step;
@@ -291,8 +305,15 @@ export function reservationHandlers(deps: ReservationDeps) {
     const now = statusAt(row, new Date());
     if (now === Status.FULFILLED) return { reservation: toReservation(row) };
     if (now !== Status.CONFIRMED) throw wrongState(row, now, "fulfilled");
-    const after = await record(ctx, row, [Status.CONFIRMED], { status: Status.FULFILLED, fulfilledAt: new Date(), fulfilReference: reference }, { reference });
-    return { reservation: toReservation(after ?? (await load(row.id))) };
+    const fulfilled = { status: Status.FULFILLED, fulfilledAt: new Date(), fulfilReference: reference } as const;
+    const after = await record(ctx, row, [Status.CONFIRMED], fulfilled, { reference }, { steps: [""] });
+    if (after) return { reservation: toReservation(after) };
+    const fresh = await load(row.id);
+    const state = statusAt(fresh, new Date());
+    if (state === Status.FULFILLED) return { reservation: toReservation(fresh) };
+    // A cancel under way may be putting the stock back: fulfilling now would ship restocked units.
+    if (fresh.step !== "") throw stepUnderWay(fresh);
+    throw wrongState(fresh, state, "fulfilled");
   };
 
   const extendReservation: Impl["extendReservation"] = async (req, ctx) => {
@@ -305,7 +326,7 @@ export function reservationHandlers(deps: ReservationDeps) {
     if (at!.getTime() < current.getTime()) {
       throw invalid("expire_time", "not_earlier", `expire_time must not be earlier than the current expiry ${current.toISOString()}`, at!.toISOString());
     }
-    const after = await record(ctx, row, [Status.PENDING, Status.ACTIVE], { expireAt: at! }, { expireTime: at!.toISOString() }, true);
+    const after = await record(ctx, row, [Status.PENDING, Status.ACTIVE], { expireAt: at! }, { expireTime: at!.toISOString() }, { unexpired: true });
     if (!after) {
       const fresh = await load(row.id);
       throw wrongState(fresh, statusAt(fresh, new Date()), "extended");

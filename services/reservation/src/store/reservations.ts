@@ -98,14 +98,15 @@ export type Changes = Partial<Omit<typeof reservations.$inferInsert, "id" | "ord
 
 /**
  * Changes a reservation that is still in one of `from` (and, with `unexpired`, not yet past its
- * expiry): the row after, or undefined when it had moved on.
+ * expiry; with `steps`, with one of those steps under way, "" for none): the row after, or
+ * undefined when it had moved on.
  */
 export async function transition(
   db: Db,
   id: string,
   from: readonly StatusCode[],
   changes: Changes,
-  opts: { unexpired?: boolean } = {},
+  opts: { unexpired?: boolean; steps?: readonly string[] } = {},
 ): Promise<ReservationRow | undefined> {
   const [row] = await db
     .update(reservations)
@@ -115,6 +116,7 @@ export async function transition(
         eq(reservations.id, id),
         inArray(reservations.status, [...from]),
         opts.unexpired ? sql`(${reservations.expireAt} IS NULL OR ${reservations.expireAt} > now())` : undefined,
+        opts.steps ? inArray(reservations.step, [...opts.steps]) : undefined,
       ),
     )
     .returning();

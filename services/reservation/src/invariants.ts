@@ -20,16 +20,16 @@ const HOLD_STATES: Record<number, (number | "none")[]> = {
  * - every reservation's hold is in a state its status allows (HOLD_STATES): an ACTIVE one is
  *   HELD, a CONFIRMED or FULFILLED one COMMITTED (so committed stock is theirs), an ended one
  *   released, restocked, failed or never taken;
- * - no HELD hold lacks its reservation;
+ * - no HELD hold lacks its reservation, and no reservation is left with a step marked under way;
  * - every stock level's reserved is the quantities of the ACTIVE reservations allocated there;
  * - the ledger reconciles (inventory's reconcile query returns nothing).
  * Meaningful once no call is in flight and the sweeper has settled what was cut off.
  */
 export async function invariantProblems(reservationDb: Db, inventoryDb: Db): Promise<string[]> {
   const found: string[] = [];
-  const reservations = await rows<{ id: string; status: number; lines: LineJson[] }>(
+  const reservations = await rows<{ id: string; status: number; step: string; lines: LineJson[] }>(
     reservationDb,
-    sql`SELECT id::text, status, lines FROM reservation.reservations`,
+    sql`SELECT id::text, status, step, lines FROM reservation.reservations`,
   );
   const holds = new Map(
     (await rows<{ reservation_id: string; state: number }>(inventoryDb, sql`SELECT reservation_id, state FROM inventory.holds`)).map((h) => [
@@ -41,6 +41,7 @@ export async function invariantProblems(reservationDb: Db, inventoryDb: Db): Pro
   for (const r of reservations) {
     const state = holds.get(r.id) ?? "none";
     if (!HOLD_STATES[r.status]?.includes(state)) found.push(`reservation ${r.id} is ${ReservationStatus[r.status]} but its hold is ${state}`);
+    if (r.step !== "") found.push(`reservation ${r.id} is ${ReservationStatus[r.status]} with a ${r.step} still marked under way`);
     if (r.status === ReservationStatus.ACTIVE)
       for (const l of r.lines) for (const a of l.allocations) held.set(a.stockLevelId, (held.get(a.stockLevelId) ?? 0) + a.quantity);
   }

@@ -22,7 +22,9 @@ export interface Saga {
   warehouses: WarehouseList;
 }
 
+/** What every move out of PENDING/ACTIVE sets: no expiry; and no step under way, once it is final. */
 const ENDED = { expireAt: null };
+const SETTLED = { step: "" } as const;
 
 /**
  * Asks inventory to hold a PENDING reservation's stock, then records ACTIVE (with where each line
@@ -121,6 +123,7 @@ export async function expire(saga: Saga, row: ReservationRow, db: Db = saga.db):
     cancelReason: "expired",
     cancelledAt: row.expireAt,
     ...ENDED,
+    ...SETTLED,
   });
   return expired ?? (await current(db, row.id));
 }
@@ -155,7 +158,7 @@ async function finishFromHold(saga: Saga, row: ReservationRow, db: Db): Promise<
   const hold = await saga.holds.get(row.id);
   if (hold?.state === HoldState.COMMITTED) {
     return (
-      (await transition(db, row.id, [Status.PENDING, Status.ACTIVE], { status: Status.CONFIRMED, confirmedAt: new Date(), ...ENDED })) ??
+      (await transition(db, row.id, [Status.PENDING, Status.ACTIVE], { status: Status.CONFIRMED, confirmedAt: new Date(), ...ENDED, ...SETTLED })) ??
       (await current(db, row.id))
     );
   }
@@ -194,13 +197,16 @@ export function markStep(db: Db, row: ReservationRow, step: Step, reason = ""): 
 
 /**
  * Asks inventory to do a marked step (again: every call is idempotent by reservation id) and says
- * what to record. A confirm commits the hold; if inventory released it meanwhile (it expired, or a
+ * what to record (recordOutcome). A step on a reservation that has moved on only clears its mark. A confirm commits the hold; if inventory released it meanwhile (it expired, or a
  * cancel won), the step is dropped and the reservation stays as it is. A cancel releases the hold,
  * or restocks it when it was committed (a confirmed reservation, or a confirm cut off before it
  * was recorded).
  */
 export async function runStep(saga: Saga, row: ReservationRow): Promise<Outcome> {
   const reason = row.cancelReason || "cancelled";
+  // Already where the step leads (another call recorded it), or somewhere it cannot start from: only the mark is left.
+  const startsFrom: readonly number[] = row.step === "confirm" ? [Status.ACTIVE] : [Status.PENDING, Status.ACTIVE, Status.CONFIRMED];
+  if (!startsFrom.includes(row.status)) return { from: [row.status as StatusCode], changes: { step: "" } };
   const cancelled: Outcome = {
     from: [Status.PENDING, Status.ACTIVE, Status.CONFIRMED],
     changes: { status: Status.CANCELLED, cancelledAt: new Date(), step: "", ...ENDED },
@@ -226,6 +232,25 @@ export async function runStep(saga: Saga, row: ReservationRow): Promise<Outcome>
   await saga.holds.restock(row.id, reason);
   return cancelled;
 }
+
+/**
+ * Records a step's outcome (with `record`, e.g. one that writes the call's audit record too), or,
+ * when the reservation has moved on meanwhile, at least clears the step's mark, so that nothing is
+ * left marked that the sweeper would take up again and again. The row after, or undefined when
+ * the outcome did not apply.
+ */
+export async function recordOutcome(
+  db: Db,
+  row: ReservationRow,
+  outcome: Outcome,
+  record: (from: StatusCode[], changes: Changes) => Promise<ReservationRow | undefined> = (from, changes) => transition(db, row.id, from, changes),
+): Promise<ReservationRow | undefined> {
+  const after = await record(outcome.from, outcome.changes);
+  if (!after) await transition(db, row.id, ALL_STATUSES, { step: "" }, { steps: [row.step] });
+  return after;
+}
+
+const ALL_STATUSES: StatusCode[] = Object.values(Status);
 
 /** Inventory refused because the hold is in another state (HOLD_STATE). */
 export const wrongHoldState = (err: unknown) => err instanceof RemoteError && err.code === status.FAILED_PRECONDITION && err.reason === "HOLD_STATE";

@@ -1,6 +1,6 @@
 import { Unavailable, inTransaction, type Logger } from "@inv/platform";
-import { runStep, settleStale, type Saga } from "./saga.js";
-import { claimForSweep, transition } from "./store/reservations.js";
+import { recordOutcome, runStep, settleStale, type Saga } from "./saga.js";
+import { claimForSweep } from "./store/reservations.js";
 
 export interface SweeperOptions {
   /** How often it looks. */
@@ -28,7 +28,7 @@ export async function sweepOnce(saga: Saga, opts: SweeperOptions, log?: Logger):
         if (row.step !== "") {
           // A confirm or cancel cut off after it was marked: finish it.
           const outcome = await runStep(saga, row);
-          await transition(tx, row.id, outcome.from, outcome.changes);
+          await recordOutcome(tx, row, outcome);
         } else await settleStale(saga, row, tx);
       } catch (err) {
         log?.warn({ err, reservationId: row.id }, "reservation not swept; trying again at the next pass");

@@ -33,7 +33,7 @@ import {
   type TtlBounds,
 } from "../domain/rules.js";
 import { toReservation } from "../mapping.js";
-import { markStep, placeHold, runStep, settleStale, undoPending, type Saga } from "../saga.js";
+import { markStep, placeHold, recordOutcome, runStep, settleStale, undoPending, type Saga } from "../saga.js";
 import {
   findByOrder,
   findByRequestId,
@@ -288,10 +288,9 @@ export function reservationHandlers(deps: ReservationDeps) {
     const step = marked.step;
     const outcome = await runStep(deps, marked);
     // An outcome that changes no status (a confirm too late) only clears the step: nothing to audit as done.
-    const after =
-      outcome.changes.status === undefined
-        ? await transition(db, marked.id, outcome.from, outcome.changes)
-        : await record(ctx, marked, outcome.from, outcome.changes, { step });
+    const after = await recordOutcome(db, marked, outcome, (from, changes) =>
+      changes.status === undefined ? transition(db, marked.id, from, changes) : record(ctx, marked, from, changes, { step }),
+    );
     const fresh = after ?? (await load(before.id));
     const state = statusAt(fresh, new Date());
     const done = wanted === "confirmed" ? state === Status.CONFIRMED || state === Status.FULFILLED : state === Status.CANCELLED;

@@ -3,7 +3,7 @@
  * reservations of 1 to 3 of a random item (hot or spread, over every active warehouse) with a
  * time to live of 1 to 5 s, then confirming some, cancelling some, confirming then cancelling
  * some, and leaving the rest to expire. Service processes are killed and restarted meanwhile, so
- * errors are expected: it counts answers by HTTP status and prints them as JSON.
+ * errors are expected: it counts answers by HTTP status (0: no answer) and prints them as JSON.
  * Env: EDGE_URL, TOKEN, CONCURRENCY, SECONDS, ITEMS_FILE (a JSON array of item ids).
  */
 import { randomUUID } from "node:crypto";
@@ -62,6 +62,8 @@ async function once() {
   });
   const status = reserved.body.reservation?.status;
   count(`reserve ${reserved.status}${status ? ` ${status.replace("RESERVATION_STATUS_", "")}` : ""}`);
+  // No answer (the edge is down): wait a moment rather than spin on refused connections.
+  if (reserved.status === 0) await new Promise((resolve) => setTimeout(resolve, 100));
   if (status !== "RESERVATION_STATUS_ACTIVE") return;
   const id = reserved.body.reservation!.id;
   const roll = Math.random();

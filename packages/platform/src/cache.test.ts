@@ -66,6 +66,36 @@ describe("redis outage", () => {
   });
 });
 
+describe.skipIf(!redisUrl)("redis cache, an invalidation that fails", () => {
+  it("is tried again until it lands, and meanwhile the process reads past the cache", async () => {
+    const prefix = `test:${randomBytes(6).toString("hex")}`;
+    const cache = new RedisCache(redisUrl!, prefix);
+    const other = new RedisCache(redisUrl!, prefix);
+    try {
+      expect(await readThrough(cache, "k", 60, async () => "old", text)).toBe("old");
+      // Redis is out of reach for this process while the writer invalidates.
+      const redis = (cache as unknown as { redis: { status: string; disconnect(): void; connect(): Promise<void> } }).redis;
+      redis.disconnect();
+      await cache.invalidate("k");
+      // This process does not serve (or store) the key while its invalidation is pending...
+      expect(await readThrough(cache, "k", 60, async () => "new", text)).toBe("new");
+      // ...and once Redis is back, the invalidation lands for every process.
+      await expect.poll(() => redis.status).toBe("end");
+      await redis.connect();
+      await expect.poll(() => other.get("k"), { timeout: 5_000 }).toBeUndefined();
+      // Then the process caches the key again.
+      const cachedAgain = async () => {
+        await readThrough(cache, "k", 60, async () => "newer", text);
+        return other.get("k");
+      };
+      await expect.poll(cachedAgain, { timeout: 5_000 }).toBe("newer");
+    } finally {
+      await cache.close();
+      await other.close();
+    }
+  });
+});
+
 describe("memory cache, decoded values", () => {
   it("decodes a hit once and shares it, until the entry is invalidated", async () => {
     const cache = new MemoryCache();

@@ -46,9 +46,17 @@ local current = redis.call('GET', KEYS[2]) or '0'
 if current == ARGV[3] then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end
 return 0`;
 
-/** The cache on Redis. A Redis outage degrades to cache misses, never to failed requests. */
+/**
+ * The cache on Redis. A Redis outage degrades to cache misses, never to failed requests. An
+ * invalidation that fails (Redis unreachable, a timeout) is not dropped: the keys are kept as
+ * pending and invalidated again, with backoff, until it lands; meanwhile this process neither
+ * reads nor stores them, so its own reads after its own writes never see the old value.
+ */
 export class RedisCache implements Cache {
   private readonly redis: Redis;
+  /** Keys whose invalidation has not landed yet. */
+  private readonly pending = new Set<string>();
+  private retry: { timer: NodeJS.Timeout; delayMs: number } | undefined;
 
   constructor(
     url: string,
@@ -60,6 +68,7 @@ export class RedisCache implements Cache {
   }
 
   async get(key: string) {
+    if (this.pending.has(key)) return undefined;
     return (await this.safely(() => this.redis.get(key))) ?? undefined;
   }
 
@@ -73,17 +82,50 @@ export class RedisCache implements Cache {
   }
 
   async setIfUnchanged(key: string, value: string, ttlSeconds: number, stamp: string) {
+    if (this.pending.has(key)) return;
     await this.safely(() => this.redis.eval(SET_IF_STAMP, 2, key, `${key}#stamp`, value, ttlSeconds, stamp));
   }
 
   async invalidate(...keys: string[]) {
     if (!keys.length) return;
+    if (!(await this.invalidateNow(keys))) {
+      for (const key of keys) this.pending.add(key);
+      this.scheduleRetry();
+    }
+  }
+
+  /** Whether Redis took the invalidation. */
+  private async invalidateNow(keys: readonly string[]): Promise<boolean> {
     const tx = this.redis.multi();
     for (const key of keys) tx.incr(`${key}#stamp`).expire(`${key}#stamp`, STAMP_TTL_SECONDS).del(key);
-    await this.safely(() => tx.exec());
+    const replies = await this.safely(() => tx.exec());
+    return !!replies && replies.every(([err]) => !err);
+  }
+
+  /** Tries the pending invalidations again after a delay that doubles from 100 ms up to 5 s. */
+  private scheduleRetry() {
+    if (this.retry) return;
+    const delayMs = 100;
+    const attempt = (delay: number) => {
+      const timer = setTimeout(async () => {
+        const keys = [...this.pending];
+        if (keys.length === 0 || (await this.invalidateNow(keys))) {
+          for (const key of keys) this.pending.delete(key);
+          this.retry = undefined;
+          if (this.pending.size > 0) this.scheduleRetry();
+          return;
+        }
+        const next = Math.min(delay * 2, 5_000);
+        this.retry = { timer: attempt(next), delayMs: next };
+      }, delay);
+      timer.unref();
+      return timer;
+    };
+    this.retry = { timer: attempt(delayMs), delayMs };
   }
 
   async close() {
+    if (this.retry) clearTimeout(this.retry.timer);
     this.redis.disconnect();
   }
 

@@ -5,7 +5,7 @@ import { pino } from "pino";
 import { GrpcChannel, createGrpcClient, type GrpcClient } from "../grpc/client.js";
 import type { PeerTargets } from "../grpc/peers.js";
 import type { Db } from "../db.js";
-import { startService, type RunningService, type ServiceDefinitionOptions } from "../runtime.js";
+import { startService, type RunningService, type ServiceDefinitionOptions, type ServiceResources } from "../runtime.js";
 import { TestAuthority } from "./auth.js";
 import { createScratchDatabase } from "./database.js";
 import { testRedisUrl } from "./redis.js";
@@ -23,7 +23,7 @@ export interface TestService {
   readonly adminToken: string;
   /** The audit records the service shipped (its relay sends here instead of to the user service). */
   readonly auditEvents: AuditEvent[];
-  /** The service's own database, for checks made straight in it. */
+  /** The service's own database, for checks made straight in it (a service that declares none throws). */
   readonly db: Db;
   /** A client whose calls carry the admin token. */
   client<S extends DescService>(desc: S): GrpcClient<S>;
@@ -59,13 +59,13 @@ export async function startTestService(def: ServiceDefinitionOptions, opts: Test
   const authority = opts.authority ?? (await TestAuthority.create());
   const auditEvents: AuditEvent[] = [];
   const adminToken = await authority.issue({ permissions: ["*"], roles: ["admin"], username: "test-admin" });
-  let db: Db | undefined;
-  // The database as the service was handed it when it registered its handlers.
+  // What the service was handed when it registered its handlers: its database, for the tests.
+  let resources: ServiceResources | undefined;
   const capturing: ServiceDefinitionOptions = {
     ...def,
-    register: (resources) => {
-      db = resources.db;
-      return def.register(resources);
+    register: (given) => {
+      resources = given;
+      return def.register(given);
     },
   };
   const service = await startService(capturing, {
@@ -97,7 +97,10 @@ export async function startTestService(def: ServiceDefinitionOptions, opts: Test
     authority,
     adminToken,
     auditEvents,
-    db: db!,
+    get db(): Db {
+      if (!resources) throw new Error(`the ${def.name} service has not registered its handlers`);
+      return resources.db;
+    },
     client: (desc) => createGrpcClient(desc, channel),
     clientWith: (desc, metadata) => createGrpcClient(desc, channelWith(metadata)),
     async stop() {

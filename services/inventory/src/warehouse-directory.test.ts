@@ -14,6 +14,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import {
   MAX_ANSWER_TTL_MS,
   grpcWarehouseDirectory,
+  prefetchPlaces,
   requireActivePlace,
   warehousesById,
   type ListeningDirectory,
@@ -122,6 +123,28 @@ describe("warehousesById", () => {
       [b.id, b],
     ]);
     expect(asked.sort()).toEqual([a.id, b.id, missing].sort());
+  });
+});
+
+describe("prefetchPlaces", () => {
+  it("asks about each warehouse and location once, and leaves failures to the check inside the transaction", async () => {
+    const w = warehouse();
+    const l = location(w.id);
+    const asked: string[] = [];
+    const directory: WarehouseDirectory = {
+      warehouse: async (id) => {
+        asked.push(`w:${id}`);
+        if (id !== w.id) throw new Error("the warehouse service cannot be reached");
+        return w;
+      },
+      location: async (id) => {
+        asked.push(`l:${id}`);
+        return id === l.id ? l : undefined;
+      },
+    };
+    const down = randomUUID();
+    await prefetchPlaces(directory, [{ warehouseId: w.id, locationId: l.id }, { warehouseId: w.id, locationId: null }, { warehouseId: down }]);
+    expect(asked.sort()).toEqual([`l:${l.id}`, `w:${down}`, `w:${w.id}`].sort());
   });
 });
 

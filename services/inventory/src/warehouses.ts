@@ -112,6 +112,19 @@ export async function requireActivePlace(
   return { warehouse, location };
 }
 
+/**
+ * Asks the directory about places before a write opens its transaction, so that the check inside
+ * it (requireActivePlace) is answered from the directory's cache instead of holding the
+ * transaction, and its locks, open across a call to the warehouse service. What it learns is
+ * only a warm-up: errors are left for the check to raise, and a write that turns out to be a
+ * replay never checks at all.
+ */
+export async function prefetchPlaces(directory: WarehouseDirectory, places: readonly Place[]): Promise<void> {
+  const warehouseIds = new Set(places.map((p) => p.warehouseId));
+  const locationIds = new Set(places.flatMap((p) => (p.locationId ? [p.locationId] : [])));
+  await Promise.allSettled([...[...warehouseIds].map((id) => directory.warehouse(id)), ...[...locationIds].map((id) => directory.location(id))]);
+}
+
 const inactive = (kind: string, id: string, field: string, reason: string) =>
   new FailedPrecondition(`${kind} ${id} is inactive: no stock may be placed there`, { field, value: id, constraint: "active" }, reason);
 

@@ -65,7 +65,7 @@ import {
   type LevelCursor,
   type MovementCursor,
 } from "../store/stock-reads.js";
-import { requireActivePlace, type WarehouseInfo } from "../warehouses.js";
+import { prefetchPlaces, requireActivePlace, type WarehouseInfo } from "../warehouses.js";
 import type { InventoryDeps } from "./deps.js";
 
 type Impl = ServiceImpl<typeof StockService>;
@@ -110,6 +110,7 @@ export function stockHandlers({ db, cache, warehouses }: InventoryDeps) {
       key: v.idempotencyKey("idempotency_key", req.idempotencyKey),
     }));
     const { key, ...payload } = cmd;
+    await prefetchPlaces(warehouses, [cmd]);
     const response = await onceByKey(db, "ReceiveStock", key, payload, ReceiveStockResponseSchema, async (tx) => {
       const item = await lockLiveItem(tx, cmd.item, itemFields());
       const place = { itemId: item.id, warehouseId: cmd.warehouseId, locationId: cmd.locationId };
@@ -139,6 +140,7 @@ export function stockHandlers({ db, cache, warehouses }: InventoryDeps) {
       key: v.idempotencyKey("idempotency_key", req.idempotencyKey),
     }));
     const { key, ...payload } = cmd;
+    if (cmd.delta > 0) await prefetchPlaces(warehouses, [cmd]);
     const response = await onceByKey(db, "AdjustStock", key, payload, AdjustStockResponseSchema, async (tx) => {
       const item = await lockLiveItem(tx, cmd.item, itemFields());
       const place = { itemId: item.id, warehouseId: cmd.warehouseId, locationId: cmd.locationId };
@@ -183,6 +185,7 @@ export function stockHandlers({ db, cache, warehouses }: InventoryDeps) {
       return checked;
     });
     const { key, ...payload } = cmd;
+    await prefetchPlaces(warehouses, [{ warehouseId: cmd.toWarehouseId, locationId: cmd.toLocationId }]);
     const response = await onceByKey(db, "TransferStock", key, payload, TransferStockResponseSchema, async (tx) => {
       const item = await lockLiveItem(tx, cmd.item, itemFields());
       const from = { itemId: item.id, warehouseId: cmd.fromWarehouseId, locationId: cmd.fromLocationId };
@@ -269,6 +272,10 @@ export function stockHandlers({ db, cache, warehouses }: InventoryDeps) {
     });
     const { key, ...payload } = cmd;
     const touched: StockLevel[] = [];
+    await prefetchPlaces(
+      warehouses,
+      cmd.lines.filter((l) => l.delta > 0),
+    );
     const response = await onceByKey(db, "BulkAdjustStock", key, payload, BulkAdjustStockResponseSchema, async (tx) => {
       const results: BulkAdjustResult[] = cmd.lines.map((line) => create(BulkAdjustResultSchema, { lineIndex: line.index }));
       type Line = (typeof cmd.lines)[number];

@@ -92,8 +92,13 @@ describe("stock levels", () => {
     expect([...page1.stockLevels, ...page2.stockLevels].map((l) => l.id)).toEqual(inW.stockLevels.map((l) => l.id));
     expect(page2.nextPageToken).toBe("");
 
+    // The cached reads of a's level (warmed here) show its item's new status at once.
+    const aLevel = (await inv.stock.lookupStockLevel({ itemId: a.id, warehouseId: w.id })).stockLevel!;
+    expect((await inv.stock.getStockLevel({ id: aLevel.id })).stockLevel?.status).not.toBe(StockStatus.DISCONTINUED);
     await inv.items.updateItem({ item: { id: a.id, status: ItemStatus.DISCONTINUED }, updateMask: { paths: ["status"] } });
     expect((await inv.stock.listStockLevels({ itemId: a.id })).stockLevels[0]?.status).toBe(StockStatus.DISCONTINUED);
+    expect((await inv.stock.getStockLevel({ id: aLevel.id })).stockLevel?.status).toBe(StockStatus.DISCONTINUED);
+    expect((await inv.stock.lookupStockLevel({ itemId: a.id, warehouseId: w.id })).stockLevel?.status).toBe(StockStatus.DISCONTINUED);
 
     expect(
       await failure(inv.stock.updateStockLevel({ stockLevel: { id: low.stockLevel!.id, onHand: 100n }, updateMask: { paths: ["on_hand"] } })),

@@ -36,6 +36,8 @@ import { createOnce } from "../store/item-types.js";
 import { deleteItem, findItem, findLiveItemBySku, insertItem, listItems, updateItem, type ItemChanges, type ItemFilter } from "../store/items.js";
 import type { InventoryDeps } from "./deps.js";
 import { itemTypeHandlers } from "./item-types.js";
+import { invalidateStock } from "../stock-ops.js";
+import { levelsOfItem } from "../store/stock-reads.js";
 
 type Impl = ServiceImpl<typeof ItemService>;
 
@@ -151,6 +153,8 @@ export function itemHandlers({ db, cache }: InventoryDeps) {
       (r) => facts(r, { fields }),
     );
     await cache.invalidate(cacheKey(id));
+    // Cached stock reads carry the item's status (DISCONTINUED, …): a new status must show there at once too.
+    if (changes.status !== undefined) await invalidateStock(cache, await levelsOfItem(db, id));
     return { item: toItem(row) };
   };
 

@@ -84,6 +84,7 @@ describe("the life of a reservation", () => {
     expect(short).toMatchObject({ status: ReservationStatus.FAILED, failureReason: FailureReason.SHORTAGE });
     expect(short.expireTime).toBeUndefined();
     expect(short.shortages).toMatchObject([{ lineIndex: 0, requested: 6n, reason: ShortageReason.INSUFFICIENT_STOCK }]);
+    expect(short.lines[0]).toMatchObject({ itemId: item.id, sku: item.sku, allocations: [] });
     expect((await level(item.id, warehouses[0]!.id)).reserved + (await level(item.id, warehouses[1]!.id)).reserved).toBe(0n);
 
     const split = (

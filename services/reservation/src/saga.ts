@@ -69,10 +69,13 @@ export async function settle(saga: Saga, row: ReservationRow, hold: Hold | undef
   } else if (hold.state === HoldState.FAILED) {
     const shortages = shortagesFromHold(hold);
     const unknown = shortages.filter((s) => s.reason === ShortageReason.UNKNOWN_ITEM);
-    changes =
-      unknown.length > 0
+    changes = {
+      ...(unknown.length > 0
         ? failed(FailureReason.INVALID_REQUEST, `${unknown.length} of ${row.lines.length} lines name no known item`, shortages)
-        : failed(FailureReason.SHORTAGE, `${shortages.length} of ${row.lines.length} lines short`, shortages);
+        : failed(FailureReason.SHORTAGE, `${shortages.length} of ${row.lines.length} lines short`, shortages)),
+      // The lines' items as inventory resolved them (a line given by SKU gets its item id), nothing held.
+      lines: linesFromHold(row.lines, hold, row.allowSplit),
+    };
   } else {
     // Released before it was taken: the step was undone (by undoPending or the sweeper).
     changes = failed(FailureReason.INVENTORY_ERROR, "the hold was withdrawn before it was taken");

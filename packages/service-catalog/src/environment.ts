@@ -113,7 +113,7 @@ const reservationService: readonly EnvironmentVariable[] = (
     ["RESERVATION_TTL_MAX_SECONDS", "the longest time to live a Reserve may ask for, and how far ExtendReservation may go", "604800"],
     ["RESERVATION_TTL_DEFAULT_SECONDS", "the time to live of a Reserve that asks for none", "900"],
     ["RESERVATION_SWEEP_INTERVAL_MS", "how often the sweeper expires reservations and repairs ones left pending", "1000"],
-    ["RESERVATION_PENDING_GRACE_MS", "how long a reservation may stay pending before the sweeper repairs it", "10000"],
+    ["RESERVATION_PENDING_GRACE_MS", "how long a reservation (or a confirm or cancel) may stay under way before the sweeper repairs it", "5000"],
     ["RESERVATION_INVENTORY_DEADLINE_MS", "deadline of each call to the inventory and warehouse services", "3000"],
   ] as const
 ).map(([name, meaning, fallback]) => ({ name, meaning, default: fallback, readBy: ["services"], only: "reservation" }));

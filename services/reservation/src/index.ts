@@ -30,7 +30,7 @@ export function readReservationConfig(env: NodeJS.ProcessEnv = process.env): Res
         RESERVATION_TTL_MAX_SECONDS: { type: "integer", minimum: 1, maximum: 30 * 86_400, default: 7 * 86_400 },
         RESERVATION_TTL_DEFAULT_SECONDS: { type: "integer", minimum: 1, default: 15 * 60 },
         RESERVATION_SWEEP_INTERVAL_MS: { type: "integer", minimum: 50, default: 1000 },
-        RESERVATION_PENDING_GRACE_MS: { type: "integer", minimum: 100, default: 10_000 },
+        RESERVATION_PENDING_GRACE_MS: { type: "integer", minimum: 100, default: 5_000 },
         RESERVATION_INVENTORY_DEADLINE_MS: { type: "integer", minimum: 100, default: 3000 },
       },
       required: [

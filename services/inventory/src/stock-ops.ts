@@ -1,9 +1,11 @@
 import { Aborted, messageCodec, runOnce, type Cache, type Db } from "@inv/platform";
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
-import { itemDeleted, itemNotFound, refusalError, type ItemFields } from "./domain/refusals.js";
+import { itemDeleted, itemNotFound, refusalError } from "./domain/refusals.js";
 import { applyAt, explainRefusal, type Applied, type Change, type NewLevel, type Place } from "./store/levels.js";
-import { idempotentRequests, type ItemRow } from "./store/schema.js";
+import type { StockLevel } from "@inv/gen/inventory/v1/stock_pb";
+import { idempotentRequests, type ItemRow, type StockLevelRow } from "./store/schema.js";
 import { lockItemByRef, type ItemRef } from "./store/stock-reads.js";
+import type { ItemFields } from "./domain/item-rules.js";
 
 /** How often a change is tried again when its condition failed but holds when looked at: a concurrent change made room. */
 const ATTEMPTS = 5;
@@ -76,4 +78,21 @@ export const stockKeys = {
 export async function invalidateStock(cache: Cache, levels: readonly { id: string; itemId: string; warehouseId: string; locationId: string | null }[]) {
   const keys = levels.flatMap((l) => [stockKeys.level(l.id), stockKeys.place(l), stockKeys.summary(l.itemId)]);
   if (keys.length > 0) await cache.invalidate(...new Set(keys));
+}
+
+/** The audit facts of a change to a level. */
+export const levelFacts = (level: StockLevelRow, details: Record<string, unknown>) => ({
+  resourceType: "StockLevel",
+  resourceId: level.id,
+  details: { itemId: level.itemId, warehouseId: level.warehouseId, locationId: level.locationId ?? "", ...details },
+});
+
+/** Drops the cached reads of these levels (as answered to a caller), after a write changed them. */
+export async function invalidateLevels(cache: Cache, ...levels: (StockLevel | undefined)[]) {
+  await invalidateStock(
+    cache,
+    levels
+      .filter((l): l is StockLevel => !!l && l.id !== "")
+      .map((l) => ({ id: l.id, itemId: l.itemId, warehouseId: l.warehouseId, locationId: l.locationId || null })),
+  );
 }

@@ -224,3 +224,22 @@ export function checkAttributeFilter(v: FieldChecker, field: string, entries: re
   });
   return pairs;
 }
+
+/** Where a request named the item: item_id or sku, possibly under a repeated field ("lines[2].sku"). */
+export interface ItemFields {
+  id: string;
+  sku: string;
+}
+
+export const itemFields = (prefix = ""): ItemFields => ({ id: `${prefix}item_id`, sku: `${prefix}sku` });
+
+/** An item as a request names it: by id, or by SKU. */
+export type ItemRef = { id: string } | { sku: string };
+
+/** An item named by item_id or, when that is empty, by sku. */
+export function checkItemRef(v: FieldChecker, fields: ItemFields, itemId: string, sku: string): ItemRef {
+  if (itemId !== "") return { id: v.id(fields.id, itemId) };
+  if (sku !== "") return { sku: checkSku(v, fields.sku, sku) };
+  v.fail(fields.id, "required", `${fields.id} or ${fields.sku} is required`);
+  return { id: "" };
+}

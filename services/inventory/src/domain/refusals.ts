@@ -1,14 +1,6 @@
 import { Aborted, FailedPrecondition, alreadyDeleted, notFound, type DomainError } from "@inv/platform";
-import type { ItemRef } from "../store/stock-reads.js";
+import type { ItemFields, ItemRef } from "./item-rules.js";
 import type { Refusal } from "../store/levels.js";
-
-/** Where a request named the item: item_id or sku, possibly under a repeated field ("lines[2].sku"). */
-export interface ItemFields {
-  id: string;
-  sku: string;
-}
-
-export const itemFields = (prefix = ""): ItemFields => ({ id: `${prefix}item_id`, sku: `${prefix}sku` });
 
 /** NOT_FOUND for an item named by id or SKU, naming the field that carried it. */
 export const itemNotFound = (ref: ItemRef, fields: ItemFields): DomainError =>

@@ -25,7 +25,6 @@ import {
 } from "@inv/platform";
 import { uuidv7 } from "uuidv7";
 import { planHold, type PlanLine, type PlannedAllocation, type PlannedShortage } from "../domain/allocation.js";
-import { itemFields } from "../domain/refusals.js";
 import { MAX_BASKET_LINES, checkQuantity, checkReason, checkReference } from "../domain/stock-rules.js";
 import { holdBatches } from "../hold-batches.js";
 import { invalidateStock } from "../stock-ops.js";
@@ -34,7 +33,7 @@ import { findHold, insertHold, listHolds, lockHold, readHoldPlanning, setHoldSta
 import type { HoldAllocationRow } from "../store/schema.js";
 import { warehousesById, type WarehouseInfo } from "../warehouses.js";
 import type { InventoryDeps } from "./deps.js";
-import { checkItemRef } from "./stock.js";
+import { itemFields, checkItemRef } from "../domain/item-rules.js";
 
 type Impl = ServiceImpl<typeof HoldService>;
 

@@ -4,7 +4,9 @@ import { findItem, findLiveItemBySku } from "./items.js";
 import { items, movements, stockLevels, type ItemRow, type MovementRow, type StockLevelRow } from "./schema.js";
 
 /** An item named by id or by SKU (the live item with it). */
-export type ItemRef = { id: string } | { sku: string };
+import type { ItemRef } from "../domain/item-rules.js";
+
+export type { ItemRef };
 
 const itemWhere = (ref: ItemRef) => ("id" in ref ? eq(items.id, ref.id) : and(eq(items.sku, ref.sku), isNull(items.deletedAt)));
 

@@ -1,6 +1,6 @@
 import { cpuMs, type BenchProcess } from "./processes.js";
 import type { LoadResult, LoadSpec, LoadTool } from "./load.js";
-import { median, medianOf } from "./report.js";
+import { median, medianOf } from "./load.js";
 
 /** One way of answering GET /v1/warehouses/{id}: the processes that serve it and its URL. */
 export interface Side {

@@ -1,22 +1,4 @@
 import type { Comparison, Measured } from "./compare.js";
-import type { LoadResult } from "./load.js";
-
-export const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-
-/** The median of each figure over repeated runs of the same load. */
-export function medianOf(runs: readonly LoadResult[]): LoadResult {
-  return {
-    rps: median(runs.map((r) => r.rps)),
-    p50Ms: median(runs.map((r) => r.p50Ms)),
-    p99Ms: median(runs.map((r) => r.p99Ms)),
-    requests: median(runs.map((r) => r.requests)),
-    failures: runs.reduce((sum, r) => sum + r.failures, 0),
-  };
-}
 
 const int = (n: number) => Math.round(n).toLocaleString("en-US");
 const ms = (n: number) => (n < 10 ? n.toFixed(2) : n.toFixed(1));

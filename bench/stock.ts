@@ -24,7 +24,8 @@ import { WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
 import postgres from "postgres";
 import type { CallLoopResult } from "./call-loop.js";
 import { ROOT, cpuMs, freePort, rssMiB, startProcess, stopProcess, waitForPort, type BenchProcess } from "./processes.js";
-import { formatRows, median } from "./report.js";
+import { median } from "./load.js";
+import { formatRows } from "./report.js";
 
 export interface StockBenchOptions {
   /** Seconds per measured run. */

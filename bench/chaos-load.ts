@@ -8,7 +8,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { Agent, request } from "node:http";
+import { Agent } from "node:http";
+import { postJson } from "./http-post.js";
 
 const env = (name: string) => process.env[name] ?? "";
 const concurrency = Number(env("CONCURRENCY"));
@@ -28,28 +29,14 @@ interface Answer {
   reservation?: { id: string; status: string };
 }
 
-const post = (path: string, body: unknown) =>
-  new Promise<{ status: number; body: Answer }>((resolve) => {
-    const text = JSON.stringify(body);
-    const req = request(
-      new URL(path, base),
-      { method: "POST", agent, timeout: 10_000, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(text), authorization } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          let parsed: Answer = {};
-          try {
-            parsed = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Answer;
-          } catch {}
-          resolve({ status: res.statusCode ?? 0, body: parsed });
-        });
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", () => resolve({ status: 0, body: {} }));
-    req.end(text);
-  });
+const post = async (path: string, body: unknown): Promise<{ status: number; body: Answer }> => {
+  const { status, text } = await postJson(agent, new URL(path, base), body, { authorization });
+  try {
+    return { status, body: JSON.parse(text) as Answer };
+  } catch {
+    return { status, body: {} };
+  }
+};
 
 const pick = <T>(list: readonly T[]) => list[Math.floor(Math.random() * list.length)]!;
 

@@ -8,8 +8,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { Agent, request } from "node:http";
+import { Agent } from "node:http";
 import { callLoop } from "./call-loop.js";
+import { postJson } from "./http-post.js";
 
 const env = (name: string) => process.env[name] ?? "";
 const concurrency = Number(env("CONCURRENCY"));
@@ -20,34 +21,17 @@ const warehouseIds = env("WAREHOUSE_IDS").split(",");
 const authorization = `Bearer ${env("TOKEN")}`;
 
 const errors: string[] = [];
-const call = () =>
-  new Promise<boolean>((resolve) => {
-    const body = JSON.stringify({
-      orderId: randomUUID(),
-      customerId: "bench",
-      lines: [{ itemId: items[Math.floor(Math.random() * items.length)], quantity: "1" }],
-      warehouseIds,
-    });
-    const req = request(
-      url,
-      { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), authorization } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
-          if (res.statusCode === 200 && text.includes('"RESERVATION_STATUS_ACTIVE"')) return resolve(true);
-          if (errors.length < 5) errors.push(`${res.statusCode}: ${text.slice(0, 200)}`);
-          resolve(false);
-        });
-      },
-    );
-    req.on("error", (err) => {
-      if (errors.length < 5) errors.push(err.message);
-      resolve(false);
-    });
-    req.end(body);
-  });
+const call = async () => {
+  const { status, text } = await postJson(
+    agent,
+    url,
+    { orderId: randomUUID(), customerId: "bench", lines: [{ itemId: items[Math.floor(Math.random() * items.length)], quantity: "1" }], warehouseIds },
+    { authorization },
+  );
+  if (status === 200 && text.includes('"RESERVATION_STATUS_ACTIVE"')) return true;
+  if (errors.length < 5) errors.push(status === 0 ? "no answer" : `${status}: ${text.slice(0, 200)}`);
+  return false;
+};
 
 const result = await callLoop(call, Number(env("CONCURRENCY")), Number(env("SECONDS")), errors);
 process.stdout.write(`${JSON.stringify(result)}\n`);

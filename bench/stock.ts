@@ -118,15 +118,15 @@ interface Seeded {
   hot: string;
 }
 
-/** A measured run: throughput, latency, CPU per hold by process. */
+/** A measured run: units of work (holds, reservations) per second, latency, CPU per unit by process. */
 interface Run {
-  holdsPerSecond: number;
+  perSecond: number;
   p50Ms: number;
   p99Ms: number;
-  holds: number;
+  units: number;
   failures: number;
   errors: string[];
-  cpuUsPerHold: Record<string, number>;
+  cpuUsPerUnit: Record<string, number>;
 }
 
 export const holdBench = (opts: StockBenchOptions) => stockBench(holdsWorkload, opts);
@@ -202,7 +202,7 @@ async function stockBench(w: Workload, opts: StockBenchOptions): Promise<void> {
     if (many) {
       const verdict = many.p99Ms <= P99_TARGET_MS ? "ok" : "MISSED";
       console.log(
-        `${MANY_CLIENTS} clients, spread: ${int(many.holdsPerSecond)} ${w.unit}/s, p50 ${ms(many.p50Ms)} ms, p99 ${ms(many.p99Ms)} ms (target < ${P99_TARGET_MS} ms: ${verdict}), ${many.failures} failures\n`,
+        `${MANY_CLIENTS} clients, spread: ${int(many.perSecond)} ${w.unit}/s, p50 ${ms(many.p50Ms)} ms, p99 ${ms(many.p99Ms)} ms (target < ${P99_TARGET_MS} ms: ${verdict}), ${many.failures} failures\n`,
       );
     }
     for (const [name, r] of Object.entries(runs.service)) {
@@ -470,24 +470,24 @@ async function serviceRun(
   );
   const pgAfter = sql && database ? await backendCpu(sql, database) : undefined;
   const after = cpu();
-  const cpuUsPerHold: Record<string, number> = {};
+  const cpuUsPerUnit: Record<string, number> = {};
   const per = (ms: number | undefined) => (ms === undefined || result.requests === 0 ? undefined : (ms * 1000) / result.requests);
   for (const [name, ms] of Object.entries(after)) {
     const start = before[name];
     const us = per(ms !== undefined && start !== undefined ? ms - start : undefined);
-    if (us !== undefined) cpuUsPerHold[name.replace(`${w.name}-`, "")] = us;
+    if (us !== undefined) cpuUsPerUnit[name.replace(`${w.name}-`, "")] = us;
   }
   const pg = per(pgBefore && pgAfter ? cpuDelta(pgBefore, pgAfter) : undefined);
-  if (pg !== undefined) cpuUsPerHold[POSTGRES] = pg;
-  if (result.requests > 0) cpuUsPerHold[LOAD] = result.cpuUs / result.requests;
+  if (pg !== undefined) cpuUsPerUnit[POSTGRES] = pg;
+  if (result.requests > 0) cpuUsPerUnit[LOAD] = result.cpuUs / result.requests;
   return {
-    holdsPerSecond: result.rps,
+    perSecond: result.rps,
     p50Ms: result.p50Ms,
     p99Ms: result.p99Ms,
-    holds: result.requests,
+    units: result.requests,
     failures: result.failures,
     errors: result.errors,
-    cpuUsPerHold,
+    cpuUsPerUnit,
   };
 }
 
@@ -570,7 +570,7 @@ async function pgbenchRun(
   const failed = Number(/number of failed transactions: (\d+)/.exec(stdout)?.[1] ?? 0);
   const processed = Number(/number of transactions actually processed: (\d+)/.exec(stdout)?.[1] ?? 0);
 
-  const cpuUsPerHold: Record<string, number> = {};
+  const cpuUsPerUnit: Record<string, number> = {};
   // Backends' CPU between the first sample with every client connected and the last one before
   // any of them ended, per transaction finished in between.
   const first = samples.find((x) => x.cpu.size >= CLIENTS);
@@ -578,10 +578,10 @@ async function pgbenchRun(
   if (first && last && last !== first) {
     const inWindow = transactions.filter((t) => t.at > first.at && t.at <= last.at).length;
     const ms = cpuDelta(first.cpu, last.cpu, (pid) => first.cpu.has(pid));
-    if (ms !== undefined && inWindow > 0) cpuUsPerHold[POSTGRES] = (ms * 1000) / inWindow;
+    if (ms !== undefined && inWindow > 0) cpuUsPerUnit[POSTGRES] = (ms * 1000) / inWindow;
   }
   if (childrenBefore !== undefined && childrenAfter !== undefined && processed > 0)
-    cpuUsPerHold["pgbench"] = ((childrenAfter - childrenBefore) * 1000) / processed;
+    cpuUsPerUnit["pgbench"] = ((childrenAfter - childrenBefore) * 1000) / processed;
 
   // Every transaction must have held: a level that was not updated writes no ledger entry.
   const entries = (await ledger()) - entriesBefore;
@@ -589,20 +589,20 @@ async function pgbenchRun(
   // The outbox rows pgbench wrote are no audit events: gone before the service runs again.
   await sql`DELETE FROM inventory.audit_outbox WHERE next_attempt_at = 'infinity'`;
   if (w.reservations) await sql`DELETE FROM reservation.audit_outbox WHERE next_attempt_at = 'infinity'`;
-  return { holdsPerSecond: tps, p50Ms: pct(0.5), p99Ms: pct(0.99), holds: processed, failures: failed, errors: [], cpuUsPerHold };
+  return { perSecond: tps, p50Ms: pct(0.5), p99Ms: pct(0.99), units: processed, failures: failed, errors: [], cpuUsPerUnit };
 }
 
 const medianRun = (runs: readonly Run[]): Run | undefined => {
   if (runs.length === 0) return undefined;
-  const names = [...new Set(runs.flatMap((r) => Object.keys(r.cpuUsPerHold)))];
+  const names = [...new Set(runs.flatMap((r) => Object.keys(r.cpuUsPerUnit)))];
   return {
-    holdsPerSecond: median(runs.map((r) => r.holdsPerSecond)),
+    perSecond: median(runs.map((r) => r.perSecond)),
     p50Ms: median(runs.map((r) => r.p50Ms)),
     p99Ms: median(runs.map((r) => r.p99Ms)),
-    holds: median(runs.map((r) => r.holds)),
+    units: median(runs.map((r) => r.units)),
     failures: runs.reduce((sum, r) => sum + r.failures, 0),
     errors: runs.flatMap((r) => r.errors),
-    cpuUsPerHold: Object.fromEntries(names.map((n) => [n, median(runs.map((r) => r.cpuUsPerHold[n] ?? Number.NaN))])),
+    cpuUsPerUnit: Object.fromEntries(names.map((n) => [n, median(runs.map((r) => r.cpuUsPerUnit[n] ?? Number.NaN))])),
   };
 };
 
@@ -617,14 +617,14 @@ function rateTable(w: Workload, runs: Runs, withPgbench: boolean): string {
   for (const mode of ["spread", "hot"] as const) {
     for (const side of ["service", "pgbench"] as const) {
       const r = medianRun(runs[side][mode]);
-      if (r) rows.push([`${side === "service" ? "service" : "pgbench"}, ${label[mode]}`, int(r.holdsPerSecond), ms(r.p50Ms), ms(r.p99Ms), String(r.failures)]);
+      if (r) rows.push([`${side === "service" ? "service" : "pgbench"}, ${label[mode]}`, int(r.perSecond), ms(r.p50Ms), ms(r.p99Ms), String(r.failures)]);
     }
   }
   if (withPgbench) {
     for (const mode of ["spread", "hot"] as const) {
       const service = medianRun(runs.service[mode])!;
       const pg = medianRun(runs.pgbench[mode])!;
-      const ratio = service.holdsPerSecond / pg.holdsPerSecond;
+      const ratio = service.perSecond / pg.perSecond;
       rows.push([
         `service / pgbench, ${mode}`,
         `${ratio.toFixed(2)}x ${ratio >= w.targets[mode] ? "ok" : "MISSED"}`,
@@ -642,18 +642,18 @@ function rateTable(w: Workload, runs: Runs, withPgbench: boolean): string {
 function cpuTable(w: Workload, runs: Runs, withPgbench: boolean): string {
   const rows: string[][] = [[`CPU us per ${w.unit.replace(/s$/, "")}`, "spread", "hot"]];
   const sides = withPgbench ? (["service", "pgbench"] as const) : (["service"] as const);
-  const total = (r: Run) => Object.values(r.cpuUsPerHold).reduce((a, b) => a + b, 0);
+  const total = (r: Run) => Object.values(r.cpuUsPerUnit).reduce((a, b) => a + b, 0);
   const of = (side: "service" | "pgbench") => ({ spread: medianRun(runs[side].spread)!, hot: medianRun(runs[side].hot)! });
   for (const side of sides) {
     const { spread, hot } = of(side);
-    for (const name of Object.keys(spread.cpuUsPerHold))
-      rows.push([`${side}: ${name}`, int(spread.cpuUsPerHold[name]!), int(hot.cpuUsPerHold[name] ?? Number.NaN)]);
+    for (const name of Object.keys(spread.cpuUsPerUnit))
+      rows.push([`${side}: ${name}`, int(spread.cpuUsPerUnit[name]!), int(hot.cpuUsPerUnit[name] ?? Number.NaN)]);
     rows.push([`${side}: total`, int(total(spread)), int(total(hot))]);
   }
   if (withPgbench) {
     const service = of("service");
     const pg = of("pgbench");
-    const backends = (r: Run) => r.cpuUsPerHold[POSTGRES] ?? Number.NaN;
+    const backends = (r: Run) => r.cpuUsPerUnit[POSTGRES] ?? Number.NaN;
     const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
     rows.push([`${POSTGRES}, service / pgbench`, ratio(backends(service.spread), backends(pg.spread)), ratio(backends(service.hot), backends(pg.hot))]);
     rows.push(["total, service / pgbench", ratio(total(service.spread), total(pg.spread)), ratio(total(service.hot), total(pg.hot))]);

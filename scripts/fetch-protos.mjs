@@ -15,6 +15,7 @@ const packageDir = (name) => dirname(require.resolve(`${name}/package.json`));
 const files = [
   ["google-proto-files", "google/api/annotations.proto", "google/api/annotations.proto"],
   ["google-proto-files", "google/api/http.proto", "google/api/http.proto"],
+  ["google-proto-files", "google/api/httpbody.proto", "google/api/httpbody.proto"],
   ["google-proto-files", "google/api/field_behavior.proto", "google/api/field_behavior.proto"],
   ["google-proto-files", "google/rpc/status.proto", "google/rpc/status.proto"],
   ["google-proto-files", "google/rpc/error_details.proto", "google/rpc/error_details.proto"],

@@ -233,9 +233,82 @@ export const holdAllocations = inventorySchema.table(
   ],
 );
 
+/**
+ * Tracked units (migration 0003): pieces that contain each other to any depth. root_id, depth and
+ * the place are the tree's facts; a composite foreign key from each unit to its parent keeps them
+ * consistent (same root and place, depth one more), which also makes cycles impossible. The key
+ * and its generated columns (parent_depth, place_key) are declared in the migration only.
+ */
+export const trackedUnits = inventorySchema.table(
+  "tracked_units",
+  {
+    id: uuid("id").primaryKey(),
+    itemId: uuid("item_id")
+      .notNull()
+      .references(() => items.id),
+    serialNumber: text("serial_number").notNull().default(""),
+    label: text("label").notNull().default(""),
+    description: text("description").notNull().default(""),
+    attributes: jsonb("attributes").$type<Record<string, string>>().notNull().default({}),
+    parentId: uuid("parent_id"),
+    rootId: uuid("root_id").notNull(),
+    depth: integer("depth").notNull().default(0),
+    warehouseId: uuid("warehouse_id").notNull(),
+    locationId: uuid("location_id"),
+    lastMovedAt: timestamp("last_moved_at", { withTimezone: true, precision: 6 }),
+    createdBy: text("created_by").notNull().default(""),
+    ...resourceColumns(),
+  },
+  (t) => [
+    uniqueIndex("tracked_units_serial_live_uq").on(t.itemId, t.serialNumber).where(sql`${t.deletedAt} IS NULL AND ${t.serialNumber} <> ''`),
+    index("tracked_units_parent_idx").on(t.parentId),
+    index("tracked_units_root_idx").on(t.rootId),
+    index("tracked_units_place_idx").on(t.warehouseId, t.locationId),
+    index("tracked_units_item_idx").on(t.itemId),
+  ],
+);
+
+/** Where units went: one row per unit per change of place (append-only, like the ledger). */
+export const unitMoves = inventorySchema.table("unit_moves", {
+  id: uuid("id").primaryKey(),
+  sequence: bigint("sequence", { mode: "number" }).generatedAlwaysAsIdentity().notNull(),
+  unitId: uuid("unit_id").notNull(),
+  itemId: uuid("item_id").notNull(),
+  fromWarehouseId: uuid("from_warehouse_id").notNull(),
+  fromLocationId: uuid("from_location_id"),
+  toWarehouseId: uuid("to_warehouse_id").notNull(),
+  toLocationId: uuid("to_location_id"),
+  /** inventory.v1.UnitMoveCause: 1 direct, 2 parent moved, 3 assigned. */
+  cause: smallint("cause").notNull(),
+  parentMoveId: uuid("parent_move_id"),
+  originMoveId: uuid("origin_move_id").notNull(),
+  movedBy: text("moved_by").notNull(),
+  notes: text("notes").notNull().default(""),
+  requestId: text("request_id").notNull().default(""),
+  movedAt: timestamp("moved_at", { withTimezone: true, precision: 6 }).notNull().defaultNow(),
+});
+
+/** Changes of parent: ASSIGN, UNASSIGN, REASSIGN (append-only). */
+export const unitAssignments = inventorySchema.table("unit_assignments", {
+  id: uuid("id").primaryKey(),
+  sequence: bigint("sequence", { mode: "number" }).generatedAlwaysAsIdentity().notNull(),
+  childUnitId: uuid("child_unit_id").notNull(),
+  previousParentId: uuid("previous_parent_id"),
+  parentId: uuid("parent_id"),
+  /** inventory.v1.AssignmentAction: 1 assign, 2 unassign, 3 reassign. */
+  action: smallint("action").notNull(),
+  actor: text("actor").notNull(),
+  notes: text("notes").notNull().default(""),
+  requestId: text("request_id").notNull().default(""),
+  createdAt: timestamp("created_at", { withTimezone: true, precision: 6 }).notNull().defaultNow(),
+});
+
 export type ItemTypeRow = typeof itemTypes.$inferSelect;
 export type ItemRow = typeof items.$inferSelect;
 export type StockLevelRow = typeof stockLevels.$inferSelect;
 export type MovementRow = typeof movements.$inferSelect;
 export type HoldRow = typeof holds.$inferSelect;
 export type HoldAllocationRow = typeof holdAllocations.$inferSelect;
+export type TrackedUnitRow = typeof trackedUnits.$inferSelect;
+export type UnitMoveRow = typeof unitMoves.$inferSelect;
+export type UnitAssignmentRow = typeof unitAssignments.$inferSelect;

@@ -25,3 +25,4 @@ export * from "./resource-table.js";
 export * from "./soft-delete.js";
 export * from "./idempotency.js";
 export * from "./audit/index.js";
+export * from "./download/index.js";

@@ -103,6 +103,32 @@ export class FieldChecker {
     return date;
   }
 
+  /**
+   * A time range [start, end) of a list or report filter: each end as timestamp() reads it, and
+   * the end after the start (constraint "after_start") when both are set. `required` makes both
+   * ends required; `maxDays` bounds the range's length (constraint "max_range").
+   */
+  timeRange(
+    fields: { start: string; end: string },
+    start: Timestamp | undefined,
+    end: Timestamp | undefined,
+    opts: { required?: boolean; maxDays?: number } = {},
+  ): { start: Date | undefined; end: Date | undefined } {
+    const range = { start: this.timestamp(fields.start, start), end: this.timestamp(fields.end, end) };
+    if (opts.required) {
+      if (start === undefined) this.fail(fields.start, "required", `${fields.start} is required`);
+      if (end === undefined) this.fail(fields.end, "required", `${fields.end} is required`);
+    }
+    if (range.start && range.end) {
+      const span = range.end.getTime() - range.start.getTime();
+      if (span <= 0) this.fail(fields.end, "after_start", `${fields.end} must be after ${fields.start}`, range.end.toISOString());
+      else if (opts.maxDays !== undefined && span > opts.maxDays * 86_400_000) {
+        this.fail(fields.end, "max_range", `${fields.end} must be at most ${opts.maxDays} days after ${fields.start}`, range.end.toISOString());
+      }
+    }
+    return range;
+  }
+
   /** An AIP-155 request id; empty means the caller asked for no deduplication. */
   requestId(field: string, value: string): string {
     if (value !== "" && !REQUEST_ID_PATTERN.test(value)) {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { DOWNLOAD_HEADERS } from "./rest.js";
 
 export interface CorsPolicy {
   /** Allowed origins; "*" allows any. */
@@ -16,7 +17,7 @@ const ALLOW_HEADERS = [
   "x-grpc-web",
   "x-user-agent",
 ].join(", ");
-const EXPOSE_HEADERS = ["x-request-id", "retry-after", "grpc-status", "grpc-message", "grpc-status-details-bin"].join(", ");
+const EXPOSE_HEADERS = ["x-request-id", "retry-after", "grpc-status", "grpc-message", "grpc-status-details-bin", ...DOWNLOAD_HEADERS].join(", ");
 
 /**
  * Sets CORS headers for browser clients (REST, Connect and gRPC-Web alike) and answers

@@ -49,12 +49,13 @@ describe("httpStatusOf", () => {
 const bad = (...violations: FieldViolation[]) => new InvalidArgument(violations.map((v) => v.description ?? v.field).join("; "), violations);
 
 describe("errorBody", () => {
-  it("has code, message, details, timestamp and request_id, with the first violation as details", () => {
+  it("has code, reason, message, details, timestamp and request_id, with the first violation as details", () => {
     const before = Date.now();
     const body = errorBody(bad({ field: "warehouse.code", value: "lower", constraint: "pattern", description: "code must match" }), "req-1");
     expect(body).toEqual({
       error: {
         code: "INVALID_ARGUMENT",
+        reason: "INVALID_ARGUMENT",
         message: "code must match",
         details: { field: "warehouse.code", value: "lower", constraint: "pattern" },
         violations: [{ field: "warehouse.code", value: "lower", constraint: "pattern", description: "code must match" }],
@@ -111,12 +112,17 @@ describe("errorBody", () => {
     expect(errorBody(new RemoteError(99 as status, "m"), "r").error.code).toBe("UNKNOWN");
   });
 
+  it("carries the service's reason when it says more than the code", () => {
+    const err = new RemoteError(status.FAILED_PRECONDITION, "cycle", [{ field: "parent_unit_id", constraint: "no_cycle" }], "UNIT_CYCLE");
+    expect(errorBody(err, "r").error).toMatchObject({ code: "FAILED_PRECONDITION", reason: "UNIT_CYCLE" });
+  });
+
   it("serialises to the documented JSON, in order", () => {
     const json = JSON.stringify(
       errorBody(new RemoteError(status.ALREADY_EXISTS, "dup", [{ field: "warehouse.code", value: "W1", constraint: "unique" }]), "r9"),
     );
     expect(json).toMatch(
-      /^\{"error":\{"code":"ALREADY_EXISTS","message":"dup","details":\{"field":"warehouse.code","value":"W1","constraint":"unique"\},"violations":\[\{"field":"warehouse.code","value":"W1","constraint":"unique","description":"dup"\}\],"timestamp":"[^"]+","request_id":"r9"\}\}$/,
+      /^\{"error":\{"code":"ALREADY_EXISTS","reason":"ALREADY_EXISTS","message":"dup","details":\{"field":"warehouse.code","value":"W1","constraint":"unique"\},"violations":\[\{"field":"warehouse.code","value":"W1","constraint":"unique","description":"dup"\}\],"timestamp":"[^"]+","request_id":"r9"\}\}$/,
     );
   });
 

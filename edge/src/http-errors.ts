@@ -40,12 +40,14 @@ export interface ViolationBody {
 }
 
 /**
- * The error body, the same for every failed REST call: `details` is the first field at
+ * The error body, the same for every failed REST call: `reason` says what happened more
+ * precisely than the code (e.g. "ETAG_MISMATCH", "UNIT_CYCLE"), `details` is the first field at
  * fault ({} when none), `violations` every one of them (absent when none).
  */
 export interface ErrorBody {
   error: {
     code: string;
+    reason: string;
     message: string;
     details: Partial<Omit<ViolationBody, "description">>;
     violations?: ViolationBody[];
@@ -55,7 +57,7 @@ export interface ErrorBody {
 }
 
 /** What the error body needs of an error: any DomainError has it. */
-export type ErrorLike = Pick<DomainError, "code" | "message" | "violations">;
+export type ErrorLike = Pick<DomainError, "code" | "message" | "violations"> & { reason?: string };
 
 /** The one builder of the error body, for REST responses and for logs alike. */
 export function errorBody(err: ErrorLike, requestId: string): ErrorBody {
@@ -64,6 +66,7 @@ export function errorBody(err: ErrorLike, requestId: string): ErrorBody {
   return {
     error: {
       code: status[err.code] ?? "UNKNOWN",
+      reason: err.reason ?? status[err.code] ?? "UNKNOWN",
       message: err.message,
       details: first ? { ...fieldAndValue(first), constraint: first.constraint } : {},
       ...(violations.length > 0 && { violations }),
@@ -102,9 +105,14 @@ export const errorBodySchema = {
   properties: {
     error: {
       type: "object",
-      required: ["code", "message", "details", "timestamp", "request_id"],
+      required: ["code", "reason", "message", "details", "timestamp", "request_id"],
       properties: {
         code: { type: "string", description: 'The gRPC status code name, e.g. "INVALID_ARGUMENT", "NOT_FOUND".' },
+        reason: {
+          type: "string",
+          description:
+            'What happened, more precisely than the code (google.rpc.ErrorInfo reason), e.g. "ETAG_MISMATCH", "UNIT_CYCLE"; the code\'s name when nothing more precise applies.',
+        },
         message: { type: "string" },
         details: { type: "object", properties: violationProperties, description: "The first field at fault; {} when no field is." },
         violations: {

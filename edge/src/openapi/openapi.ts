@@ -3,7 +3,8 @@ import { findField, httpBindings, queryParameterChains, resolveFieldPath, type H
 import { errorBodySchema } from "../http-errors.js";
 import { noComments, type CommentSource } from "./comments.js";
 import { openApiPath, parameterName, variablePattern } from "./paths.js";
-import { ERROR_SCHEMA_NAME, errorResponseComponents, errorResponses, type Response, type ResponseOrRef } from "./responses.js";
+import { isHttpBody } from "../rest.js";
+import { downloadResponse, ERROR_SCHEMA_NAME, errorResponseComponents, errorResponses, type Response, type ResponseOrRef } from "./responses.js";
 import { isRequired, SchemaBuilder, type SchemaObject } from "./schemas.js";
 import { requiredPermission } from "@inv/platform";
 import { accessOf, securitySchemes, type SecurityRequirement } from "./security.js";
@@ -175,6 +176,7 @@ class DocumentBuilder {
   }
 
   private responses(method: DescMethod, rule: HttpBinding): Record<string, Response> {
+    if (isHttpBody(method.output)) return { "200": downloadResponse(method.methodKind === "server_streaming", this.comments(method)) };
     const field = rule.responseBody === "" ? undefined : findField(method.output, rule.responseBody);
     const schema = field === undefined ? this.schemas.message(method.output) : this.schemas.property(field);
     const ok: Response =

@@ -88,6 +88,31 @@ const ERROR_STATUSES: Record<string, ErrorStatus> = {
 
 const errorContent = { "application/json": { schema: { $ref: `#/components/schemas/${ERROR_SCHEMA_NAME}` } } };
 
+const OCTET_STREAM = "application/octet-stream";
+
+/** The headers a download gets from the common.v1.DownloadStart of its first message (see sendDownload). */
+const downloadHeaders: Record<string, Header> = {
+  "Content-Disposition": {
+    description: "`attachment; filename=\"…\"`, with `filename*=UTF-8''…` as well for a name that is not plain ASCII.",
+    schema: { type: "string" },
+  },
+  "X-Total-Rows": integerHeader("Data rows the file holds, a header row not counted."),
+  "X-Generate-Time": { description: "When the data in the file was read (RFC 3339).", schema: { type: "string", format: "date-time" } },
+};
+
+/**
+ * The success response of a method answering google.api.HttpBody: the bytes of a file, not
+ * JSON. Its media type is the first one the method's comment names in backquotes (e.g.
+ * `text/csv`), application/octet-stream when it names none: the service sets the actual one.
+ */
+export function downloadResponse(streaming: boolean, comment: string | undefined): Response {
+  const mediaType = /`([a-z]+\/[\w.+-]+)`/.exec(comment ?? "")?.[1] ?? OCTET_STREAM;
+  const description = streaming
+    ? "The file, sent as it is read (chunked). An error before the first byte has the usual status and error body; an error after it cuts the response off, so a download that did not end cleanly is incomplete."
+    : "The file.";
+  return { description, headers: downloadHeaders, content: { [mediaType]: { schema: { type: "string", format: "binary" } } } };
+}
+
 /** The reusable error responses, for components.responses. */
 export function errorResponseComponents(): Record<string, Response> {
   return Object.fromEntries(

@@ -1,27 +1,26 @@
 import { fileURLToPath } from "node:url";
 import type { ServiceDefinitionOptions, ServiceResources } from "@inv/platform";
-import { registration } from "@inv/platform";
 import { processNamed } from "@inv/service-catalog";
-import { TrackedUnitService } from "@inv/gen/inventory/v1/tracked_unit_pb";
-import { ReportService } from "@inv/gen/inventory/v1/report_pb";
 import type { InventoryDeps } from "./handlers/deps.js";
 import { holdService } from "./handlers/holds.js";
+import { reportService } from "./handlers/reports.js";
 import { itemService } from "./handlers/items.js";
 import { stockService } from "./handlers/stock.js";
 import { storageUsageService } from "./handlers/storage-usage.js";
+import { trackedUnitService } from "./handlers/tracked-units.js";
 import { auditOutbox } from "./store/schema.js";
 import { warehouseDirectory, type WarehouseDirectory } from "./warehouses.js";
 
 export const INVENTORY_DEFAULT_PORT = processNamed("inventory").grpcPort;
 
-/** The inventory services bound to their handlers; tracked units and reports come in a later issue. */
+/** The inventory services bound to their handlers. */
 export const inventoryServices = (deps: InventoryDeps) => [
   itemService(deps),
   stockService(deps),
   holdService(deps),
   storageUsageService(deps),
-  registration(TrackedUnitService, {}),
-  registration(ReportService, {}),
+  trackedUnitService(deps),
+  reportService(deps),
 ];
 
 /**

@@ -5,8 +5,9 @@ import { startTestService, type TestService } from "@inv/platform/testing";
 import { HoldService } from "@inv/gen/inventory/v1/hold_pb";
 import { ItemService } from "@inv/gen/inventory/v1/item_pb";
 import { StockService } from "@inv/gen/inventory/v1/stock_pb";
+import { TrackedUnitService } from "@inv/gen/inventory/v1/tracked_unit_pb";
 import { inventoryDefinition } from "./index.js";
-import type { LocationInfo, WarehouseDirectory, WarehouseInfo } from "./warehouses.js";
+import type { LocationInfo, LocationTypeInfo, WarehouseDirectory, WarehouseInfo } from "./warehouses.js";
 
 /**
  * A warehouse directory held in memory, for tests of the stock rules that do not need the
@@ -16,6 +17,7 @@ import type { LocationInfo, WarehouseDirectory, WarehouseInfo } from "./warehous
 export class MemoryDirectory implements WarehouseDirectory {
   readonly warehouses = new Map<string, WarehouseInfo>();
   readonly locations = new Map<string, LocationInfo>();
+  readonly locationTypes = new Map<string, LocationTypeInfo>();
   #seq = 0;
 
   async warehouse(id: string) {
@@ -26,6 +28,10 @@ export class MemoryDirectory implements WarehouseDirectory {
     return this.locations.get(id);
   }
 
+  async locationType(id: string) {
+    return this.locationTypes.get(id);
+  }
+
   addWarehouse(over: Partial<WarehouseInfo> = {}): WarehouseInfo {
     const w = { id: randomUUID(), code: `W${++this.#seq}`, priority: 0, active: true, deleted: false, ...over };
     this.warehouses.set(w.id, w);
@@ -33,9 +39,16 @@ export class MemoryDirectory implements WarehouseDirectory {
   }
 
   addLocation(warehouseId: string, over: Partial<LocationInfo> = {}): LocationInfo {
-    const l = { id: randomUUID(), warehouseId, code: `L${++this.#seq}`, active: true, deleted: false, ...over };
+    const code = over.code ?? `L${++this.#seq}`;
+    const l = { id: randomUUID(), warehouseId, code, path: code, locationTypeId: "", active: true, deleted: false, ...over };
     this.locations.set(l.id, l);
     return l;
+  }
+
+  addLocationType(name = `Type ${++this.#seq}`): LocationTypeInfo {
+    const t = { id: randomUUID(), name };
+    this.locationTypes.set(t.id, t);
+    return t;
   }
 }
 
@@ -47,6 +60,7 @@ export interface TestInventory {
   items: ReturnType<typeof itemClient>;
   stock: ReturnType<typeof stockClient>;
   holds: ReturnType<typeof holdClient>;
+  units: ReturnType<typeof unitClient>;
   /** An item type and an item with a fresh SKU; returns the item. */
   newItem(over?: { sku?: string; defaultReorderPoint?: bigint }): Promise<{ id: string; sku: string }>;
   stop(): Promise<void>;
@@ -54,6 +68,7 @@ export interface TestInventory {
 
 const itemClient = (svc: TestService) => svc.client(ItemService);
 const stockClient = (svc: TestService) => svc.client(StockService);
+const unitClient = (svc: TestService) => svc.client(TrackedUnitService);
 /** HoldService is internal: its test client calls as the reservation service, with a fresh service token on every call. */
 const holdClient = (channel: GrpcChannel) => createGrpcClient(HoldService, channel);
 
@@ -75,6 +90,7 @@ export async function startTestInventory(opts: { serviceSecret?: string } = {}):
     items,
     stock: stockClient(svc),
     holds: holdClient(asReservation),
+    units: unitClient(svc),
     async newItem(over = {}) {
       typeId ??= (await items.createItemType({ itemType: { name: `Type ${randomUUID()}` } })).itemType!.id;
       const sku = over.sku ?? `SKU-${process.pid}-${Date.now().toString(36)}-${++seq}`;

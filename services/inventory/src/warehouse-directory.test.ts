@@ -29,6 +29,8 @@ const location = (warehouseId: string, over: Partial<LocationInfo> = {}): Locati
   id: randomUUID(),
   warehouseId,
   code: "A1",
+  path: "A1",
+  locationTypeId: "",
   active: true,
   deleted: false,
   ...over,
@@ -36,6 +38,7 @@ const location = (warehouseId: string, over: Partial<LocationInfo> = {}): Locati
 const directoryOf = (ws: WarehouseInfo[], ls: LocationInfo[] = []): WarehouseDirectory => ({
   warehouse: async (id) => ws.find((w) => w.id === id),
   location: async (id) => ls.find((l) => l.id === id),
+  locationType: async () => undefined,
 });
 
 /** The status, reason and field of a refusal. */
@@ -100,6 +103,7 @@ describe("requireActivePlace", () => {
     const failing: WarehouseDirectory = {
       warehouse: () => Promise.reject(new RemoteError(status.UNAVAILABLE, "down")),
       location: () => Promise.reject(new RemoteError(status.UNAVAILABLE, "down")),
+      locationType: () => Promise.reject(new RemoteError(status.UNAVAILABLE, "down")),
     };
     expect(await refusal(requireActivePlace(failing, { warehouseId: w.id, locationId: l.id }))).toMatchObject({ code: "UNAVAILABLE" });
   });
@@ -115,6 +119,7 @@ describe("warehousesById", () => {
         return [a, b].find((w) => w.id === id);
       },
       location: async () => undefined,
+      locationType: async () => undefined,
     };
     const missing = randomUUID();
     const found = await warehousesById(directory, [a.id, b.id, a.id, missing]);
@@ -141,6 +146,7 @@ describe("prefetchPlaces", () => {
         asked.push(`l:${id}`);
         return id === l.id ? l : undefined;
       },
+      locationType: async () => undefined,
     };
     const down = randomUUID();
     await prefetchPlaces(directory, [{ warehouseId: w.id, locationId: l.id }, { warehouseId: w.id, locationId: null }, { warehouseId: down }]);
@@ -150,7 +156,10 @@ describe("prefetchPlaces", () => {
 
 describe("the directory over gRPC", () => {
   /** What the fake warehouse service knows, and how many calls it took. */
-  const known = new Map<string, { code: string; priority?: number; active: boolean; deleteTime?: object; warehouseId?: string }>();
+  const known = new Map<
+    string,
+    { code: string; priority?: number; active: boolean; deleteTime?: object; warehouseId?: string; path?: string; locationTypeId?: string }
+  >();
   let calls: { method: string; id: string; token: string | undefined }[] = [];
   let fail: RemoteError | undefined;
   let gate: Promise<void> | undefined;
@@ -200,9 +209,9 @@ describe("the directory over gRPC", () => {
     const w = randomUUID();
     const l = randomUUID();
     known.set(w, { code: "AMS-1", priority: 7, active: true });
-    known.set(l, { code: "B-01", active: false, warehouseId: w, deleteTime: {} });
+    known.set(l, { code: "B-01", path: "Z1/B-01", locationTypeId: w, active: false, warehouseId: w, deleteTime: {} });
     expect(await directory.warehouse(w)).toEqual({ id: w, code: "AMS-1", priority: 7, active: true, deleted: false });
-    expect(await directory.location(l)).toEqual({ id: l, warehouseId: w, code: "B-01", active: false, deleted: true });
+    expect(await directory.location(l)).toEqual({ id: l, warehouseId: w, code: "B-01", path: "Z1/B-01", locationTypeId: w, active: false, deleted: true });
     expect(calls.map((c) => [c.method, c.token])).toEqual([
       [WarehouseService.method.getWarehouse.name, identity.tokenFor("warehouse")],
       [WarehouseService.method.getLocation.name, identity.tokenFor("warehouse")],

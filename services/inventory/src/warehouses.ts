@@ -34,8 +34,17 @@ export interface LocationInfo {
   id: string;
   warehouseId: string;
   code: string;
+  /** The path of codes from the warehouse's top level down to this location, e.g. "Z1/A-03/S2". */
+  path: string;
+  locationTypeId: string;
   active: boolean;
   deleted: boolean;
+}
+
+/** A kind of location (shelf, bin, dock): reports group stock by it. */
+export interface LocationTypeInfo {
+  id: string;
+  name: string;
 }
 
 /**
@@ -47,6 +56,8 @@ export interface WarehouseDirectory {
   warehouse(id: string): Promise<WarehouseInfo | undefined>;
   /** The location with this id, deleted or not; undefined when there is none. */
   location(id: string): Promise<LocationInfo | undefined>;
+  /** The location type with this id, deleted or not; undefined when there is none. */
+  locationType(id: string): Promise<LocationTypeInfo | undefined>;
 }
 
 /**
@@ -183,21 +194,30 @@ export function grpcWarehouseDirectory(opts: GrpcDirectoryOptions): ListeningDir
       }),
     opts.maxEntries,
   );
+  const locationTypes = new Answers<LocationTypeInfo>(
+    ttlMs,
+    (id) =>
+      ask("location type", id, async () => {
+        const { locationType } = await opts.channel().unary(WarehouseService.method.getLocationType, { id }, { metadata: metadata() });
+        return locationType && { id: locationType.id, name: locationType.name };
+      }),
+    opts.maxEntries,
+  );
+  const all = [warehouses, locations, locationTypes];
   const unsubscribe = opts.bus.subscribe(
     WAREHOUSE_CHANGED_CHANNEL,
     (message) => {
       const id = message.trim().toLowerCase();
-      warehouses.drop(id);
-      locations.drop(id);
+      for (const answers of all) answers.drop(id);
     },
     () => {
-      warehouses.clear();
-      locations.clear();
+      for (const answers of all) answers.clear();
     },
   );
   return {
     warehouse: (id) => warehouses.get(id),
     location: (id) => locations.get(id),
+    locationType: (id) => locationTypes.get(id),
     close: unsubscribe,
   };
 }
@@ -218,6 +238,8 @@ const locationInfo = (l: Location): LocationInfo => ({
   id: l.id,
   warehouseId: l.warehouseId,
   code: l.code,
+  path: l.path,
+  locationTypeId: l.locationTypeId,
   active: l.active === true,
   deleted: l.deleteTime !== undefined,
 });

@@ -249,9 +249,7 @@ export function stockHandlers({ db, cache, warehouses }: InventoryDeps) {
 
   const listMovementsHandler: Impl["listMovements"] = async (req) => {
     const filter = checkFields((v) => {
-      const start = v.timestamp("start_time", req.startTime);
-      const end = v.timestamp("end_time", req.endTime);
-      if (start && end && end <= start) v.fail("end_time", "after_start", "end_time must be after start_time");
+      const { start, end } = v.timeRange({ start: "start_time", end: "end_time" }, req.startTime, req.endTime);
       return {
         itemId: req.itemId ? v.id("item_id", req.itemId) : undefined,
         sku: req.sku ? checkSku(v, "sku", req.sku) : undefined,

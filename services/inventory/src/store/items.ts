@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, inArray, isNull, or, sql, type SQL } from "drizzle-orm";
 import {
+  countLiveReferences,
   duplicate,
   findRow,
   inTransaction,
@@ -15,7 +16,7 @@ import {
 import { uuidv7 } from "uuidv7";
 import { containsPattern, type Price } from "../domain/item-rules.js";
 import { lockLiveItemType } from "./item-types.js";
-import { items, stockLevels, type ItemRow } from "./schema.js";
+import { items, stockLevels, trackedUnits, type ItemRow } from "./schema.js";
 
 export interface NewItem {
   sku: string;
@@ -158,6 +159,9 @@ export async function deleteItem(db: Db, id: string, etag: string, deletedBy: st
         .where(and(eq(stockLevels.itemId, id), or(gt(stockLevels.onHand, 0), gt(stockLevels.reserved, 0))))
         .limit(1);
       if (held) throw stillInUse(id, "has_stock", `item ${id} still has stock on hand or reserved; move, write off or release it first`);
+      // Creating a tracked unit key-share-locks its item too, so a unit being created now is counted.
+      const units = await countLiveReferences(tx, trackedUnits, trackedUnits.itemId, id);
+      if (units > 0) throw stillInUse(id, "has_tracked_units", `item ${id} still has ${units} tracked unit(s); delete them first`);
     },
   });
 }

@@ -261,9 +261,8 @@ export const trackedUnits = inventorySchema.table(
   },
   (t) => [
     uniqueIndex("tracked_units_serial_live_uq").on(t.itemId, t.serialNumber).where(sql`${t.deletedAt} IS NULL AND ${t.serialNumber} <> ''`),
-    index("tracked_units_parent_idx").on(t.parentId),
-    index("tracked_units_root_idx").on(t.rootId),
-    index("tracked_units_place_idx").on(t.warehouseId, t.locationId),
+    index("tracked_units_root_idx").on(t.rootId).where(sql`${t.deletedAt} IS NULL`),
+    index("tracked_units_place_idx").on(t.warehouseId, t.locationId).where(sql`${t.deletedAt} IS NULL`),
     index("tracked_units_item_idx").on(t.itemId),
   ],
 );

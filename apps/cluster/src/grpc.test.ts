@@ -1,29 +1,22 @@
 /**
  * Every service of every process in the catalog, straight at its gRPC port the way grpcurl and
- * load balancers see it: reflection, file-by-name and health (all anonymous), and UNIMPLEMENTED,
- * past the access check, until handlers land.
+ * load balancers see it: reflection, file-by-name and health (all anonymous).
  */
 import type { DescMessage, DescService } from "@bufbuild/protobuf";
-import { status } from "@grpc/grpc-js";
 import { Health, HealthCheckResponse_ServingStatus } from "@inv/gen/grpc/health/v1/health_pb";
-import { GrpcChannel, RemoteError, createGrpcClient, type ServiceIdentity } from "@inv/platform";
+import { GrpcChannel, createGrpcClient } from "@inv/platform";
 import { ReflectionClient } from "@inv/platform/testing";
 import type { ProcessName } from "@inv/service-catalog";
-import { internalServices, serviceProcesses } from "@inv/service-catalog/descriptors";
+import { serviceProcesses } from "@inv/service-catalog/descriptors";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestCluster, type TestCluster } from "./testing.js";
-
-const WITHOUT_HANDLERS_YET = new Set(["inventory.v1.TrackedUnitService", "inventory.v1.ReportService"]);
 
 let cluster: TestCluster;
 const reflections = new Map<ProcessName, ReflectionClient>();
 const channels = new Map<ProcessName, GrpcChannel>();
 
-let caller: ServiceIdentity;
-
 beforeAll(async () => {
   cluster = await startTestCluster();
-  caller = await cluster.serviceIdentity("reservation");
   for (const { name } of serviceProcesses) {
     reflections.set(name, new ReflectionClient(cluster.grpc[name]));
     channels.set(name, new GrpcChannel(`dns:///${cluster.grpc[name]}`));
@@ -97,20 +90,5 @@ describe.each(rows)("$name on the $process process", ({ process, service }) => {
   it("grpc.health.v1 Check answers SERVING for it", async () => {
     const health = createGrpcClient(Health, channels.get(process)!);
     expect((await health.check({ service: service.typeName })).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
-  });
-
-  // The services whose handlers are still to come.
-  if (!WITHOUT_HANDLERS_YET.has(service.typeName)) return;
-  it("a unary call with the rights to make it answers UNIMPLEMENTED until its handlers land", async () => {
-    const method = service.methods.find((m) => m.methodKind === "unary")!;
-    // Internal services take only other services; the public ones, the administrator.
-    const internal = internalServices.some((s) => s.typeName === service.typeName);
-    const metadata: Record<string, string> = internal ? { "x-service-token": caller.tokenFor(process) } : { authorization: cluster.authorization };
-    const err = await channels
-      .get(process)!
-      .unary(method, {}, { metadata })
-      .catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(RemoteError);
-    expect((err as RemoteError).code).toBe(status.UNIMPLEMENTED);
   });
 });

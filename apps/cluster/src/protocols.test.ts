@@ -6,7 +6,7 @@ import { toJson } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { ErrorInfoSchema } from "@inv/gen/google/rpc/error_details_pb";
-import { TrackedUnitService } from "@inv/gen/inventory/v1/tracked_unit_pb";
+import { StockService } from "@inv/gen/inventory/v1/stock_pb";
 import { WarehouseSchema, WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
 import { GrpcChannel, createGrpcClient } from "@inv/platform";
 import fc from "fast-check";
@@ -86,8 +86,14 @@ describe.each(transports)("%s through the edge", (_name, prefix, make) => {
     expect(info?.metadata).toMatchObject({ field: "warehouse.code", constraint: "pattern", value: "lower" });
   });
 
-  it("an RPC without handlers yet (TrackedUnitService.ListTrackedUnits) → Unimplemented", async () => {
-    const err = await failure(createClient(TrackedUnitService, transport()).listTrackedUnits({}));
+  it("an RPC without handlers yet (StockService.WatchStock, a server stream) → Unimplemented", async () => {
+    const err = await failure(
+      (async () => {
+        for await (const _ of createClient(StockService, transport()).watchStock({})) {
+          // no message comes
+        }
+      })(),
+    );
     expect(err.code).toBe(Code.Unimplemented);
   });
 

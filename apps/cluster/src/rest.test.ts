@@ -101,7 +101,7 @@ describe("REST over the whole cluster", () => {
     ["bad page size", "GET", "/v1/warehouses?pageSize=9999", undefined, 400, "INVALID_ARGUMENT", { field: "page_size", constraint: "range" }],
     ["unknown route", "GET", "/v1/nowhere", undefined, 404, "NOT_FOUND", {}],
     ["wrong verb", "PUT", "/v1/warehouses", { code: "X" }, 405, "INVALID_ARGUMENT", {}],
-    ["not implemented yet", "GET", "/v1/tracked-units", undefined, 501, "UNIMPLEMENTED", {}],
+    ["not implemented yet", "GET", "/v1/stock-levels:watch", undefined, 501, "UNIMPLEMENTED", {}],
   ])("%s → %i with the error body", async (_name, method, path, body, status, errorCode, details) => {
     const res = await call(method, path, body);
     expect(res.status).toBe(status);

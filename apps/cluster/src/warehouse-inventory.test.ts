@@ -131,7 +131,16 @@ describe("inventory's warehouse directory, over the real warehouse service", () 
     const unary = vi.spyOn(GrpcChannel.prototype, "unary");
     try {
       expect(await directory.warehouse(w.id)).toEqual({ id: w.id, code: w.code, priority: w.priority, active: true, deleted: false });
-      expect(await directory.location(l.id)).toEqual({ id: l.id, warehouseId: w.id, code: l.code, active: true, deleted: false });
+      expect(await directory.location(l.id)).toEqual({
+        id: l.id,
+        warehouseId: w.id,
+        code: l.code,
+        path: l.path,
+        locationTypeId: ZONE,
+        active: true,
+        deleted: false,
+      });
+      expect(await directory.locationType(ZONE)).toMatchObject({ id: ZONE });
       expect(await requireActivePlace(directory, { warehouseId: w.id, locationId: l.id })).toMatchObject({ warehouse: { id: w.id }, location: { id: l.id } });
       const missing = randomUUID();
       expect([...(await warehousesById(directory, [w.id, missing])).keys()]).toEqual([w.id]);

@@ -218,6 +218,28 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
 
 type StreamImpl = (request: unknown, ctx: CallContext) => AsyncIterable<unknown>;
 
+/**
+ * Waits until the stream can take more (true) or the call is cancelled (false). A client that
+ * goes away while the stream waits never drains it: waiting for 'drain' alone would keep the
+ * handler, and whatever it holds (a transaction), alive for good. Leaving the for-await then
+ * calls the handler's return(), which runs its `finally`.
+ */
+function drainedOrCancelled(call: grpc.ServerWritableStream<unknown, unknown>, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const drained = () => {
+      signal.removeEventListener("abort", cancelled);
+      resolve(true);
+    };
+    const cancelled = () => {
+      call.off("drain", drained);
+      resolve(false);
+    };
+    call.once("drain", drained);
+    signal.addEventListener("abort", cancelled, { once: true });
+  });
+}
+
 async function serveStream(
   call: grpc.ServerWritableStream<unknown, unknown>,
   ctx: CallContext,
@@ -232,7 +254,7 @@ async function serveStream(
     if (!impl) throw new Unimplemented(`${ctx.method.parent.typeName}.${ctx.method.name} is not implemented yet`);
     for await (const message of impl(call.request, ctx)) {
       if (ctx.signal.aborted) break;
-      if (!call.write(toMessage(message))) await new Promise((resolve) => call.once("drain", resolve));
+      if (!call.write(toMessage(message)) && !(await drainedOrCancelled(call, ctx.signal))) break;
     }
     call.end();
     logCall(ctx, grpc.status.OK, started);

@@ -129,6 +129,19 @@ export class FieldChecker {
     return range;
   }
 
+  /**
+   * A repeated enum filter: every value one of the enum's (`known`, its generated descriptor)
+   * other than 0, which is UNSPECIFIED and nothing to filter on; sorted, duplicates collapsed.
+   */
+  enumFilter<E extends number>(field: string, values: readonly E[], known: { name: string; values: readonly { number: number }[] }): E[] {
+    values.forEach((value, i) => {
+      if (value === 0 || !known.values.some((k) => k.number === value)) {
+        this.fail(`${field}[${i}]`, "enum", `${field}[${i}] is not a known ${known.name}`, value);
+      }
+    });
+    return [...new Set(values)].sort((a, b) => a - b);
+  }
+
   /** An AIP-155 request id; empty means the caller asked for no deduplication. */
   requestId(field: string, value: string): string {
     if (value !== "" && !REQUEST_ID_PATTERN.test(value)) {

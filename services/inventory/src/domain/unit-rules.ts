@@ -1,4 +1,4 @@
-import { AssignmentAction, UnitMoveCause } from "@inv/gen/inventory/v1/tracked_unit_pb";
+import { AssignmentActionSchema, UnitMoveCauseSchema, type AssignmentAction, type UnitMoveCause } from "@inv/gen/inventory/v1/tracked_unit_pb";
 import { FailedPrecondition, type FieldChecker } from "@inv/platform";
 
 /**
@@ -15,21 +15,9 @@ export const HISTORY_PAGE_MAX = 1000;
 /** The moved_by filter of ListUnitMoves: an actor id, at most as long as the ones we write. */
 export const ACTOR_FILTER_MAX = 200;
 
-const CAUSES = [UnitMoveCause.DIRECT, UnitMoveCause.PARENT_MOVED, UnitMoveCause.ASSIGNED];
-const ACTIONS = [AssignmentAction.ASSIGN, AssignmentAction.UNASSIGN, AssignmentAction.REASSIGN];
+export const checkCauseFilter = (v: FieldChecker, field: string, causes: readonly UnitMoveCause[]) => v.enumFilter(field, causes, UnitMoveCauseSchema);
 
-/** A repeated enum filter: every value known (UNSPECIFIED is not a value to filter on); sorted, duplicates collapse. */
-function enumFilter<E extends number>(v: FieldChecker, field: string, values: readonly E[], known: readonly E[], name: string): E[] {
-  values.forEach((value, i) => {
-    if (!known.includes(value)) v.fail(`${field}[${i}]`, "enum", `${field}[${i}] is not a known ${name}`, value);
-  });
-  return [...new Set(values)].sort((a, b) => a - b);
-}
-
-export const checkCauseFilter = (v: FieldChecker, field: string, causes: readonly UnitMoveCause[]) => enumFilter(v, field, causes, CAUSES, "UnitMoveCause");
-
-export const checkActionFilter = (v: FieldChecker, field: string, actions: readonly AssignmentAction[]) =>
-  enumFilter(v, field, actions, ACTIONS, "AssignmentAction");
+export const checkActionFilter = (v: FieldChecker, field: string, actions: readonly AssignmentAction[]) => v.enumFilter(field, actions, AssignmentActionSchema);
 
 /** A history date range: each end optional; when both are given, end_time must be after start_time. */
 export function checkTimeRange(

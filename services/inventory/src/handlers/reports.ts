@@ -27,7 +27,7 @@ import {
   ItemCountRowSchema,
   LowStockRowSchema,
   MovementReportRowSchema,
-  MovementSource,
+  MovementSourceSchema,
   ReportService,
   type ExportReportRequest,
   type GetInventoryStatusReportRequest,
@@ -35,7 +35,7 @@ import {
   type GetLowStockReportRequest,
   type GetMovementReportRequest,
 } from "@inv/gen/inventory/v1/report_pb";
-import { MovementKind, StockStatus } from "@inv/gen/inventory/v1/stock_pb";
+import { MovementKindSchema, StockStatusSchema } from "@inv/gen/inventory/v1/stock_pb";
 import { sql } from "drizzle-orm";
 import {
   csvColumns,
@@ -94,20 +94,13 @@ function reportPageSize(v: FieldChecker, requested: number): number {
 
 const optionalId = (v: FieldChecker, field: string, value: string) => (value ? v.id(field, value) : undefined);
 
-function checkEnums(v: FieldChecker, field: string, values: number[], known: Record<string, string | number>): number[] {
-  for (const value of values) {
-    if (value === 0 || known[value] === undefined) v.fail(field, "enum", `${field} holds ${value}, which is not one of its values`, value);
-  }
-  return [...new Set(values)].sort((a, b) => a - b);
-}
-
 // --- the requests, checked ----------------------------------------------------------------
 
 const statusFilterOf = (v: FieldChecker, r: GetInventoryStatusReportRequest): InventoryStatusFilter => ({
   warehouseId: optionalId(v, "warehouse_id", r.warehouseId),
   locationId: optionalId(v, "location_id", r.locationId),
   itemTypeId: optionalId(v, "item_type_id", r.itemTypeId),
-  statuses: checkEnums(v, "statuses", r.statuses, StockStatus),
+  statuses: v.enumFilter("statuses", r.statuses, StockStatusSchema),
   includeEmpty: r.includeEmpty,
 });
 
@@ -116,12 +109,12 @@ function movementFilterOf(v: FieldChecker, r: GetMovementReportRequest): Movemen
   return {
     start: start && r.startTime ? toMicros(r.startTime) : "",
     end: end && r.endTime ? toMicros(r.endTime) : "",
-    sources: checkEnums(v, "sources", r.sources, MovementSource),
+    sources: v.enumFilter("sources", r.sources, MovementSourceSchema),
     warehouseId: optionalId(v, "warehouse_id", r.warehouseId),
     locationId: optionalId(v, "location_id", r.locationId),
     itemId: optionalId(v, "item_id", r.itemId),
     itemTypeId: optionalId(v, "item_type_id", r.itemTypeId),
-    kinds: checkEnums(v, "movement_kinds", r.movementKinds, MovementKind),
+    kinds: v.enumFilter("movement_kinds", r.movementKinds, MovementKindSchema),
     actor: r.actor ? v.text("actor", r.actor, { max: 200 }) : undefined,
   };
 }

@@ -25,6 +25,8 @@ import {
   type LineAvailability,
   type StockSummary,
   type WarehouseStock,
+  MovementKindSchema,
+  StockStatusSchema,
 } from "@inv/gen/inventory/v1/stock_pb";
 import { checkReorder, checkSku, itemFields, checkItemRef } from "../domain/item-rules.js";
 import { itemNotFound } from "../domain/refusals.js";
@@ -120,7 +122,7 @@ export function stockHandlers({ db, cache, warehouses }: InventoryDeps) {
       warehouseId: req.warehouseId ? v.id("warehouse_id", req.warehouseId) : undefined,
       locationId: req.locationId ? v.id("location_id", req.locationId) : undefined,
       itemTypeId: req.itemTypeId ? v.id("item_type_id", req.itemTypeId) : undefined,
-      statuses: [...new Set(req.statuses)].sort(),
+      statuses: v.enumFilter("statuses", req.statuses, StockStatusSchema),
       nonzeroOnly: req.nonzeroOnly,
     }));
     const size = pageSizeOf(req.pageSize);
@@ -256,7 +258,7 @@ export function stockHandlers({ db, cache, warehouses }: InventoryDeps) {
         warehouseId: req.warehouseId ? v.id("warehouse_id", req.warehouseId) : undefined,
         locationId: req.locationId ? v.id("location_id", req.locationId) : undefined,
         stockLevelId: req.stockLevelId ? v.id("stock_level_id", req.stockLevelId) : undefined,
-        kinds: [...new Set(req.kinds)].sort(),
+        kinds: v.enumFilter("kinds", req.kinds, MovementKindSchema),
         start: start?.toISOString(),
         end: end?.toISOString(),
         reference: req.reference ? checkReference(v, "reference", req.reference) : undefined,

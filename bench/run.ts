@@ -14,7 +14,10 @@
  * /v1/reservations through the edge and the reservation service). They need DATABASE_URL (and
  * pgbench on PATH for the comparison) and are skipped with a line without it.
  *
- * Env: BENCH_ONLY=edge|holds|reservations (one part only; all by default), BENCH_DURATION (seconds per run,
+ * Then the export bench (export.ts): ExportReport streaming a 1,000,000-row movement report as CSV
+ * against a 10,000-row one in the same run, printing memory growth as a ratio (bounded: ~1x).
+ *
+ * Env: BENCH_ONLY=edge|holds|reservations|export (one part only; all by default), BENCH_DURATION (seconds per run,
  * 4), BENCH_ROUNDS (runs per cell, median reported, 1), BENCH_PROTOCOLS=1 (also gRPC direct vs
  * REST vs Connect), BENCH_CPU_PROF=<dir> (CPU profiles of the servers, see profile-summary.ts),
  * DATABASE_URL (warehouse on Postgres instead of embedded PGlite; the stock benches' server),
@@ -27,6 +30,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compare, type Side } from "./compare.js";
+import { exportBench } from "./export.js";
 import { holdBench, reservationBench } from "./stock.js";
 import { autocannon, availableTools, type LoadSpec } from "./load.js";
 import { freePort, rssMiB, startProcess, stopProcess, waitForPort, type BenchProcess } from "./processes.js";
@@ -40,7 +44,7 @@ const LOW = 16;
 const HIGH = 200;
 
 const only = process.env["BENCH_ONLY"];
-const PARTS = ["edge", "holds", "reservations"] as const;
+const PARTS = ["edge", "holds", "reservations", "export"] as const;
 if (only !== undefined && !(PARTS as readonly string[]).includes(only)) throw new Error(`BENCH_ONLY is one of ${PARTS.join(", ")}, not "${only}"`);
 
 const workDir = mkdtempSync(join(tmpdir(), "inv-bench-"));
@@ -78,6 +82,7 @@ try {
   if (only === undefined || only === "edge") await edgeBench();
   if (only === undefined || only === "holds") await holdBench(stockOptions);
   if (only === undefined || only === "reservations") await reservationBench(stockOptions);
+  if (only === undefined || only === "export") await exportBench();
   succeeded = true;
 } finally {
   await Promise.all(processes.map((p) => stopProcess(p)));

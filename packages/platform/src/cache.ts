@@ -22,7 +22,7 @@ export interface Cache {
 }
 
 /** Time-to-live of cached reads, in seconds. */
-export const CACHE_TTL = { stockLevel: 30, item: 300, warehouse: 3600, report: 600 } as const;
+export const CACHE_TTL = { stockLevel: 30, item: 300, warehouse: 3600, report: 60 } as const;
 
 /** Returns the cached value, or loads it (undefined = not found, not cached) and caches it. */
 export async function readThrough<T>(

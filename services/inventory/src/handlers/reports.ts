@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { create, fromBinary, toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import {
+  CACHE_TTL,
   FailedPrecondition,
   checkFields,
   csvDownload,
@@ -77,8 +78,6 @@ type Impl = ServiceImpl<typeof ReportService>;
 /** Report pages: 1 to 1000 rows; 0 means 100. */
 const DEFAULT_REPORT_PAGE = 100;
 const MAX_REPORT_PAGE = 1000;
-/** How long a report page is served from the cache (the contract says 60 seconds by default). */
-export const REPORT_CACHE_SECONDS = 60;
 /** The most rows one export may hold, and what max_rows 0 means. */
 export const MAX_EXPORT_ROWS = 1_000_000;
 /** The longest movement report: a year and a day. */
@@ -200,7 +199,7 @@ async function placeNames(db: Db, directory: WarehouseDirectory, warehouseId: st
 
 /**
  * Serves a report page from the cache when it is there (cached = true), else reads it and keeps
- * it for REPORT_CACHE_SECONDS. The key is the method and the request without `fresh`; a fresh
+ * it for CACHE_TTL.report seconds (60, as the contract says). The key is the method and the request without `fresh`; a fresh
  * read replaces what is cached.
  */
 async function throughCache<S extends DescMessage>(
@@ -219,7 +218,7 @@ async function throughCache<S extends DescMessage>(
   }
   const stamp = await cache.stamp(key);
   const response = await read();
-  await cache.setIfUnchanged(key, Buffer.from(toBinary(schema, response)).toString("base64"), REPORT_CACHE_SECONDS, stamp);
+  await cache.setIfUnchanged(key, Buffer.from(toBinary(schema, response)).toString("base64"), CACHE_TTL.report, stamp);
   return response;
 }
 

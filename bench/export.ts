@@ -149,7 +149,6 @@ function collectGarbage() {
   gc();
 }
 
-
 /** The export bench, as run.ts runs it: prints its table, asserts nothing. */
 export async function exportBench(): Promise<void> {
   // The inventory service on a scratch database of its own: DATABASE_URL's server, or PGlite.

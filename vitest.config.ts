@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 import { processes } from "./packages/service-catalog/src/catalog.ts";
 
@@ -6,8 +7,10 @@ import { processes } from "./packages/service-catalog/src/catalog.ts";
 // tests and the root `npm test` runs them all: the libraries and apps by hand, and one per
 // service process of the catalog. Each test file owns its own database or schema, so files
 // run in parallel.
+// Each project's root is resolved from this file, not from the working directory, so a
+// package's own `npm test` (vitest --root .. --project <name>, run from the package) finds it.
 const project = (name: string, dir: string) => ({
-  test: { name, root: dir, include: ["src/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 120_000 },
+  test: { name, root: fileURLToPath(new URL(dir, import.meta.url)), include: ["src/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 120_000 },
 });
 
 export default defineConfig({

@@ -1,6 +1,6 @@
 /** The folders, workspaces and test projects the catalog implies. */
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import vitestConfig from "../../../../vitest.config.ts";
 import { processes } from "../index.js";
@@ -20,7 +20,7 @@ describe("each process of the catalog has its folder, and each folder its proces
 
 describe("the test projects", () => {
   const projects = (vitestConfig.test?.projects ?? []).flatMap((p) =>
-    typeof p === "object" && "test" in p && p.test ? [{ name: p.test.name, root: p.test.root }] : [],
+    typeof p === "object" && "test" in p && p.test ? [{ name: p.test.name, root: relative(root, p.test.root ?? "") }] : [],
   );
 
   it("has one project per workspace with tests, named as its test script says, rooted in it", () => {

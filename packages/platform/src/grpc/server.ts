@@ -34,7 +34,22 @@ export interface GrpcServerOptions {
   auditInTransaction?: ((tx: Db, ctx: CallContext, facts: AuditFacts | undefined) => Promise<void>) | undefined;
   /** Makes a call's audit record as an outbox row, for the handler to insert (CallContext.auditRow). */
   auditOutboxRow?: ((ctx: CallContext, facts: AuditFacts | undefined) => PendingAuditRow) | undefined;
+  /** How long a client connection may live (CONNECTION_AGE below); 0 lets it live for ever. */
+  maxConnectionAgeMs?: number | undefined;
+  /** How long calls in flight on a connection past its age may still run (CONNECTION_AGE below). */
+  connectionAgeGraceMs?: number | undefined;
 }
+
+/**
+ * Clients find servers by DNS (Cloud Map in AWS, compose's DNS locally), and grpc-js asks DNS
+ * again only when a connection it has fails: a client connected to the first two tasks would never
+ * hear of a third that autoscaling adds. So every server ends each connection after a minute
+ * (GOAWAY, ±10 % jitter from grpc-js): the client reconnects, asks DNS again, and spreads its
+ * calls (round_robin) over every task it now finds, so a new task gets traffic within about a
+ * minute and DNS's time to live. Calls in flight when the connection ages out (a long export) may
+ * run on for ten more minutes; new calls go to the new connection at once.
+ */
+export const CONNECTION_AGE = { maxAgeMs: 60_000, graceMs: 600_000 } as const;
 
 export interface RunningGrpcServer {
   readonly port: number;
@@ -152,7 +167,10 @@ function unimplemented(method: DescMethod): UnaryCall {
 }
 
 export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningGrpcServer> {
-  const server = new grpc.Server();
+  const maxAgeMs = opts.maxConnectionAgeMs ?? CONNECTION_AGE.maxAgeMs;
+  const server = new grpc.Server(
+    maxAgeMs > 0 ? { "grpc.max_connection_age_ms": maxAgeMs, "grpc.max_connection_age_grace_ms": opts.connectionAgeGraceMs ?? CONNECTION_AGE.graceMs } : {},
+  );
   const log = opts.log;
   // The access check comes before anything looks at the request: a caller who may not call a
   // method learns nothing about what it accepts.

@@ -45,7 +45,7 @@ describe("the dev stack", () => {
     expect(container.command).toEqual(["node", "--import", "tsx", `services/${name}/src/main.ts`]);
     expect(container.portMappings).toEqual([expect.objectContaining({ containerPort: port })]);
     expect(environment).toMatchObject({ GRPC_PORT: String(port), GRPC_HOST: "0.0.0.0" });
-    expect(container.healthCheck.command).toEqual(["CMD", "node", "--import", "tsx", "scripts/grpc-health.ts", `127.0.0.1:${port}`]);
+    expect(container.healthCheck.command).toEqual(["CMD", "sh", "scripts/grpc-health.sh", `127.0.0.1:${port}`]);
   });
 
   test("points the edge at every service through its Cloud Map name", () => {
@@ -58,10 +58,12 @@ describe("the dev stack", () => {
       RESERVATION_GRPC_TARGET: "dns:///reservation.inventory.internal:50053",
       USER_GRPC_TARGET: "dns:///user.inventory.internal:50054",
     });
-    expect(container.healthCheck.command.join(" ")).toContain("http://127.0.0.1:8080/readyz");
+    // Liveness: one upstream down must not make ECS replace every edge.
+    expect(container.healthCheck.command.join(" ")).toContain("http://127.0.0.1:8080/healthz");
+    expect(container.healthCheck.command.join(" ")).not.toContain("readyz");
   });
 
-  test("puts the edge behind the load balancer's ip target group, health-checked on /readyz", () => {
+  test("puts the edge behind the load balancer's ip target group, health-checked on /healthz (liveness), not on its upstreams", () => {
     const { service } = processOn(cloud, "edge");
     const [registration, ...more] = service.inputs["loadBalancers"] as { targetGroupArn: string; containerName: string; containerPort: number }[];
     expect(more).toEqual([]);
@@ -71,7 +73,7 @@ describe("the dev stack", () => {
       targetType: "ip",
       port: 8080,
       protocol: "HTTP",
-      healthCheck: { path: "/readyz", matcher: "200" },
+      healthCheck: { path: "/healthz", matcher: "200" },
     });
     const [listener] = cloud.ofType("aws:lb/listener:Listener");
     expect(listener?.inputs).toMatchObject({ port: 80, protocol: "HTTP", defaultActions: [{ type: "forward", targetGroupArn: targetGroup.arn }] });

@@ -55,7 +55,8 @@ export class Edge extends pulumi.ComponentResource {
         protocol: "HTTP",
         // /readyz fails while the edge cannot reach its upstreams, so traffic only goes to tasks that can serve it.
         healthCheck: {
-          path: edgeProcess.readinessPath,
+          // Liveness, not readiness: one upstream down must not take every edge out of the target group.
+          path: edgeProcess.livenessPath,
           port: "traffic-port",
           protocol: "HTTP",
           matcher: "200",

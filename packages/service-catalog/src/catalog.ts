@@ -72,6 +72,8 @@ export const processes: readonly ProcessDeclaration[] = declared;
 export const edge = {
   name: "edge",
   httpPort: 8080,
-  /** Answers 200 only while every upstream answers its health check. */
+  /** Answers 200 while the process runs: the container's and the load balancer's health check. */
+  livenessPath: "/healthz",
+  /** Answers 200 only while every upstream service answers SERVING. */
   readinessPath: "/readyz",
 } as const;

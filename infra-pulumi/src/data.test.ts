@@ -67,6 +67,30 @@ describe("DataStores", () => {
     expect(cloud.named(postgres, "dev-postgres").inputs).toMatchObject({ deletionProtection: false, skipFinalSnapshot: true });
   });
 
+  test("runs Postgres with its own parameter group: TLS forced, slow statements logged", () => {
+    for (const stack of ["dev", "prod"]) {
+      const group = cloud.named("aws:rds/parameterGroup:ParameterGroup", `${stack}-postgres16`);
+      expect(group.inputs["family"]).toBe("postgres16");
+      expect(group.inputs["parameters"]).toEqual(
+        expect.arrayContaining([
+          { name: "rds.force_ssl", value: "1" },
+          { name: "log_min_duration_statement", value: "500" },
+        ]),
+      );
+      expect(cloud.named(postgres, `${stack}-postgres`).inputs["parameterGroupName"]).toBe(group.inputs["name"] ?? group.name);
+    }
+  });
+
+  test("turns on Performance Insights and exports the postgresql log to CloudWatch", () => {
+    for (const stack of ["dev", "prod"]) {
+      expect(cloud.named(postgres, `${stack}-postgres`).inputs).toMatchObject({
+        performanceInsightsEnabled: true,
+        performanceInsightsRetentionPeriod: 7,
+        enabledCloudwatchLogsExports: ["postgresql"],
+      });
+    }
+  });
+
   test("replicates Redis with automatic failover in prod, over TLS with an auth token in both", () => {
     expect(cloud.named(redis, "prod-redis").inputs).toMatchObject({
       numCacheClusters: 2,

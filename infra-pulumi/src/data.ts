@@ -10,11 +10,25 @@ export interface DataStoresArgs {
   cacheSecurityGroupId: pulumi.Input<string>;
   database: { instanceClass: string; allocatedStorageGb: number; multiAz: boolean };
   cache: { nodeType: string; nodes: number };
-  /** Production data survives a `pulumi destroy` by mistake: deletion protection, final snapshot, backups. */
+  /**
+   * Staging and prod data survive a `pulumi destroy` by mistake: Pulumi `protect` on the database and the cache,
+   * deletion protection, final snapshot, longer backups.
+   */
   keepData: boolean;
 }
 
 const databaseName = "inventory";
+
+/**
+ * Server settings of the Postgres instance. `rds.force_ssl` refuses unencrypted connections even from inside the
+ * VPC (the URL says `sslmode=require`); statements slower than `log_min_duration_statement` ms reach the
+ * `postgresql` log, which is exported to CloudWatch.
+ */
+export const postgresParameters = {
+  "rds.force_ssl": "1",
+  log_min_duration_statement: "500",
+  log_lock_waits: "1",
+} as const;
 const databaseUser = "inventory";
 
 /**
@@ -35,6 +49,17 @@ export class DataStores extends pulumi.ComponentResource {
     const cacheAuthToken = new random.RandomPassword(`${name}-cache-auth-token`, { length: 64, special: false }, child);
 
     const databaseSubnets = new aws.rds.SubnetGroup(`${name}-database`, { subnetIds: args.subnetIds }, child);
+    const parameters = new aws.rds.ParameterGroup(
+      `${name}-postgres16`,
+      {
+        family: "postgres16",
+        description: "Inventory platform Postgres 16: TLS only, slow statements logged",
+        parameters: Object.entries(postgresParameters).map(([parameter, value]) => ({ name: parameter, value })),
+      },
+      child,
+    );
+    // Pulumi refuses to delete a protected resource: removing it from the program or `pulumi destroy` fails first.
+    const keep = { parent: this, protect: args.keepData };
     const database = new aws.rds.Instance(
       `${name}-postgres`,
       {
@@ -60,8 +85,13 @@ export class DataStores extends pulumi.ComponentResource {
         copyTagsToSnapshot: true,
         autoMinorVersionUpgrade: true,
         applyImmediately: !args.keepData,
+        parameterGroupName: parameters.name,
+        // Seven days of Performance Insights are free; they show which statements the load comes from.
+        performanceInsightsEnabled: true,
+        performanceInsightsRetentionPeriod: 7,
+        enabledCloudwatchLogsExports: ["postgresql"],
       },
-      child,
+      keep,
     );
     this.databaseAddress = database.address;
 
@@ -87,7 +117,7 @@ export class DataStores extends pulumi.ComponentResource {
         snapshotRetentionLimit: args.keepData ? 7 : 0,
         applyImmediately: !args.keepData,
       },
-      child,
+      keep,
     );
 
     // RDS for Postgres 15+ forces TLS; postgres.js verifies nothing with `require`, which still encrypts.

@@ -2,6 +2,7 @@ import { edge, processes } from "@inv/service-catalog";
 import { beforeAll, describe, expect, test } from "vitest";
 import { acceptsTags } from "./testing/aws-schema.js";
 import { containersOf, ecsService, processOn } from "./testing/ecs.js";
+import { accessLogTests } from "./testing/exposed-stack.js";
 import { runProgram, secretValue, secretVersionId, testImage, type MockCloud } from "./testing/mock-cloud.js";
 
 const services = processes.map((p) => ({ name: p.name, port: p.grpcPort }));
@@ -218,6 +219,20 @@ describe("the dev stack", () => {
         tags: { product: "inventory-management", environment: "dev" },
       });
     }
+  });
+
+  accessLogTests(() => ({ cloud }));
+
+  test("has no WAF, no DNS record and nothing Pulumi refuses to delete", () => {
+    expect(cloud.ofType("aws:wafv2/webAcl:WebAcl")).toEqual([]);
+    expect(cloud.ofType("aws:route53/record:Record")).toEqual([]);
+    expect(cloud.resources.filter((r) => r.protect).map((r) => r.name)).toEqual([]);
+    expect(cloud.ofType("aws:s3/bucket:Bucket")[0]?.inputs["forceDestroy"]).toBe(true);
+  });
+
+  test("lays its subnets in the zones pinned in the stack, looking none up", () => {
+    const zones = cloud.ofType("aws:ec2/subnet:Subnet").map((s) => s.inputs["availabilityZone"]);
+    expect(new Set(zones)).toEqual(new Set(["eu-central-1a", "eu-central-1b"]));
   });
 
   test("exports the load balancer's URL", () => {

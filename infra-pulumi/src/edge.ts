@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { loadBalancerLogPrefix } from "./access-logs.js";
 import { FargateService } from "./fargate.js";
 import { edgeProcess, grpcTargets } from "./processes.js";
 import type { StoredSecret } from "./secrets.js";
@@ -15,6 +16,10 @@ export interface EdgeArgs extends ProcessPlacement {
   serviceSecret: StoredSecret;
   /** With a certificate the load balancer serves HTTPS on 443 and redirects 80 to it. */
   certificateArn: string | undefined;
+  /** With a domain (and a certificate), an alias record for it points at the load balancer, and `url` uses it. */
+  domain: { name: string; hostedZoneId: string } | undefined;
+  /** Bucket for the load balancer's access logs; `ready` is its policy, which must exist before logging starts. */
+  accessLogs: { bucket: pulumi.Input<string>; ready: pulumi.Resource };
   /** Production keeps its load balancer (and so its DNS name) against an accidental delete. */
   protectLoadBalancer: boolean;
 }
@@ -28,6 +33,7 @@ export const loadBalancerHops = 1;
  */
 export class Edge extends pulumi.ComponentResource {
   readonly url: pulumi.Output<string>;
+  readonly loadBalancerArn: pulumi.Output<string>;
 
   constructor(name: string, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("inventory:platform:Edge", name, {}, opts);
@@ -42,9 +48,12 @@ export class Edge extends pulumi.ComponentResource {
         securityGroups: [args.loadBalancerSecurityGroupId],
         dropInvalidHeaderFields: true,
         enableDeletionProtection: args.protectLoadBalancer,
+        accessLogs: { bucket: args.accessLogs.bucket, prefix: loadBalancerLogPrefix, enabled: true },
       },
-      child,
+      // AWS tests that it may write to the bucket when access logging is turned on.
+      { parent: this, dependsOn: [args.accessLogs.ready] },
     );
+    this.loadBalancerArn = loadBalancer.arn;
 
     const targets = new aws.lb.TargetGroup(
       name,
@@ -76,7 +85,7 @@ export class Edge extends pulumi.ComponentResource {
       ? this.httpsListeners(name, loadBalancer, args.certificateArn, forward)
       : new aws.lb.Listener(`${name}-http`, { loadBalancerArn: loadBalancer.arn, port: 80, protocol: "HTTP", defaultActions: forward }, child);
     const scheme = args.certificateArn ? "https" : "http";
-    this.url = pulumi.interpolate`${scheme}://${loadBalancer.dnsName}`;
+    this.url = args.domain ? this.aliasRecord(name, loadBalancer, args.domain, scheme) : pulumi.interpolate`${scheme}://${loadBalancer.dnsName}`;
 
     new FargateService(
       edgeProcess.name,
@@ -103,6 +112,22 @@ export class Edge extends pulumi.ComponentResource {
     );
 
     this.registerOutputs({ url: this.url });
+  }
+
+  /** The public name, an alias A record (the load balancer is IPv4 only, so no AAAA); `url` waits for it. */
+  private aliasRecord(name: string, loadBalancer: aws.lb.LoadBalancer, domain: { name: string; hostedZoneId: string }, scheme: string): pulumi.Output<string> {
+    if (scheme !== "https") throw new Error(`${domain.name} is served only over HTTPS: it needs a certificate`);
+    const record = new aws.route53.Record(
+      `${name}-alias`,
+      {
+        zoneId: domain.hostedZoneId,
+        name: domain.name,
+        type: "A",
+        aliases: [{ name: loadBalancer.dnsName, zoneId: loadBalancer.zoneId, evaluateTargetHealth: true }],
+      },
+      { parent: this },
+    );
+    return record.name.apply((recordName) => `https://${recordName}`);
   }
 
   private httpsListeners(

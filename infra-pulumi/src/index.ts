@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { AccessLogBucket } from "./access-logs.js";
 import { ComputeCluster } from "./cluster.js";
 import { loadPlatformSettings } from "./config.js";
 import { DataStores } from "./data.js";
@@ -9,13 +10,15 @@ import { serviceProcesses } from "./processes.js";
 import { SecurityGroups } from "./security.js";
 import { GrpcService, type ProcessPlacement } from "./service.js";
 import { platformTags, tagTaggableResources } from "./tags.js";
+import { WebFirewall } from "./waf.js";
 
 const settings = loadPlatformSettings();
-const prod = settings.environment === "prod";
+// Staging and prod keep their data and their load balancer; dev can be torn down and rebuilt at will.
+const keepData = settings.keepData;
 const prefix = `inventory-${settings.environment}`;
 pulumi.runtime.registerStackTransformation(tagTaggableResources(platformTags(settings.environment)));
 
-const network = new Network(prefix, { natGatewayPerZone: settings.natGatewayPerZone });
+const network = new Network(prefix, { natGatewayPerZone: settings.natGatewayPerZone, availabilityZones: settings.availabilityZones });
 const firewall = new SecurityGroups(prefix, { vpcId: network.vpcId });
 const data = new DataStores(prefix, {
   subnetIds: network.databaseSubnetIds,
@@ -23,12 +26,12 @@ const data = new DataStores(prefix, {
   cacheSecurityGroupId: firewall.cache.id,
   database: settings.database,
   cache: settings.cache,
-  keepData: prod,
+  keepData,
 });
 const identity = new IdentitySecrets(prefix, {
   adminUsername: settings.admin.username,
   signingKeys: settings.signingKeys,
-  keepData: prod,
+  keepData,
 });
 const cluster = new ComputeCluster(prefix, { vpcId: network.vpcId, serviceDomain: settings.serviceDomain });
 
@@ -66,6 +69,7 @@ for (const process of serviceProcesses) {
   });
 }
 
+const accessLogs = new AccessLogBucket(`${prefix}-access-logs`, { retentionDays: settings.accessLogRetentionDays, keepData });
 const edge = new Edge(`${prefix}-edge`, {
   ...placement,
   vpcId: network.vpcId,
@@ -75,12 +79,18 @@ const edge = new Edge(`${prefix}-edge`, {
   redisUrlSecret: data.redisUrlSecret,
   serviceSecret: identity.serviceSecret,
   certificateArn: settings.certificateArn,
-  protectLoadBalancer: prod,
+  domain: settings.domain,
+  accessLogs: { bucket: accessLogs.bucketName, ready: accessLogs.policy },
+  protectLoadBalancer: keepData,
 });
+if (settings.waf) {
+  new WebFirewall(`${prefix}-edge`, { loadBalancerArn: edge.loadBalancerArn, rateLimitPer5Minutes: settings.waf.rateLimitPer5Minutes });
+}
 
 export const url = edge.url;
 export const clusterName = cluster.clusterName;
 export const serviceDomain = cluster.serviceDomain;
 export const databaseAddress = data.databaseAddress;
+export const accessLogBucket = accessLogs.bucketName;
 /** The first admin's generated password: `aws secretsmanager get-secret-value --secret-id <this>`. */
 export const adminPasswordSecretArn = identity.adminPassword.arn;

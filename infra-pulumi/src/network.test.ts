@@ -10,8 +10,8 @@ describe("Network", () => {
   beforeAll(async () => {
     cloud = await startMockCloud({});
     const { Network } = await import("./network.js");
-    new Network("shared", { natGatewayPerZone: false });
-    new Network("zonal", { natGatewayPerZone: true });
+    new Network("shared", { natGatewayPerZone: false, availabilityZones: zones.slice(0, 2) });
+    new Network("zonal", { natGatewayPerZone: true, availabilityZones: zones.slice(0, 2) });
     await settled();
   });
 

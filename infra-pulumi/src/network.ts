@@ -15,6 +15,11 @@ type Tier = keyof typeof subnetCidrs;
 export interface NetworkArgs {
   /** One NAT gateway per zone (a zone outage leaves the other zone online) or one shared (cheaper). */
   natGatewayPerZone: boolean;
+  /**
+   * Zone i holds subnet i of every tier. Pinned in the stack rather than looked up: a lookup returns whatever
+   * the region offers today, and a different answer later would replace subnets (and everything in them).
+   */
+  availabilityZones: readonly string[];
 }
 
 /**
@@ -32,13 +37,11 @@ export class Network extends pulumi.ComponentResource {
     super("inventory:platform:Network", name, {}, opts);
     const child = { parent: this };
 
-    const zones = aws.getAvailabilityZonesOutput({ state: "available" }, child).names;
-    const zone = (index: number) =>
-      zones.apply((names) => {
-        const found = names[index];
-        if (!found) throw new Error(`the region has fewer than ${index + 1} available zones`);
-        return found;
-      });
+    const zone = (index: number) => {
+      const found = args.availabilityZones[index];
+      if (!found) throw new Error(`${name} needs ${subnetCidrs.public.length} availability zones, got ${args.availabilityZones.length}`);
+      return found;
+    };
 
     const vpc = new aws.ec2.Vpc(
       name,

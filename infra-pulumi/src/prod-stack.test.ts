@@ -1,16 +1,15 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import { acceptsTags } from "./testing/aws-schema.js";
 import { ecsService } from "./testing/ecs.js";
-import { runProgram, type MockCloud } from "./testing/mock-cloud.js";
-
-const certificateArn = "arn:aws:acm:eu-central-1:123456789012:certificate/test";
+import { exposedStackTests } from "./testing/exposed-stack.js";
+import { publicEndpoint, runProgram, type MockCloud } from "./testing/mock-cloud.js";
 
 describe("the prod stack", () => {
   let cloud: MockCloud;
   let outputs: Record<string, unknown>;
 
   beforeAll(async () => {
-    ({ cloud, outputs } = await runProgram("prod", { "inventory-platform:certificateArn": certificateArn }));
+    ({ cloud, outputs } = await runProgram("prod", publicEndpoint("prod")));
   });
 
   test("runs a Multi-AZ database protected from deletion", () => {
@@ -44,12 +43,7 @@ describe("the prod stack", () => {
     expect(cloud.ofType("aws:ec2/natGateway:NatGateway")).toHaveLength(2);
   });
 
-  test("serves HTTPS with the configured certificate and redirects HTTP to it", () => {
-    const listeners = Object.fromEntries(cloud.ofType("aws:lb/listener:Listener").map((l) => [l.inputs["port"], l.inputs]));
-    expect(listeners[443]).toMatchObject({ protocol: "HTTPS", certificateArn, defaultActions: [{ type: "forward" }] });
-    expect(listeners[80]).toMatchObject({ defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443" } }] });
-    expect(outputs["url"]).toBe("https://inventory-prod-edge.eu-central-1.elb.amazonaws.test");
-  });
+  exposedStackTests("prod", () => ({ cloud, outputs }));
 
   test("tags every taggable resource with the product and the environment", () => {
     const taggable = cloud.resources.filter((r) => acceptsTags(r.type));

@@ -19,10 +19,20 @@ export interface CreatedResource {
   readonly arn: string;
   // Inputs arrive as plain deserialized JSON of whatever shape the resource takes.
   readonly inputs: Record<string, any>;
+  /** The resource's `protect` option (only recorded by `runProgram`, which sees the options). */
+  readonly protect?: boolean;
 }
+
+export type Stack = "dev" | "staging" | "prod";
+/** The ELB account of eu-central-1, as `aws.elb.getServiceAccount` returns it. */
+export const elbServiceAccountArn = "arn:aws:iam::054676820928:root";
+/** Route 53 zone of eu-central-1's application load balancers. */
+export const loadBalancerZoneId = "Z215JYRZR1TBD5";
 
 export class MockCloud {
   readonly resources: CreatedResource[] = [];
+  /** `protect` of each resource by `type::name`, recorded by a stack transformation before the mocks see it. */
+  readonly protected = new Map<string, boolean>();
 
   ofType(type: string): CreatedResource[] {
     return this.resources.filter((r) => r.type === type);
@@ -95,7 +105,9 @@ function computedOutputs(type: string, name: string, inputs: Record<string, any>
     case "aws:elasticache/replicationGroup:ReplicationGroup":
       return { primaryEndpointAddress: `master.${name}.cache.amazonaws.test` };
     case "aws:lb/loadBalancer:LoadBalancer":
-      return { dnsName: `${name}.${region}.elb.amazonaws.test` };
+      return { dnsName: `${name}.${region}.elb.amazonaws.test`, zoneId: loadBalancerZoneId };
+    case "aws:s3/bucket:Bucket":
+      return { bucket: `${inputs["bucketPrefix"] ?? ""}generated` };
     default:
       return {};
   }
@@ -111,13 +123,15 @@ export async function startMockCloud(config: Record<string, string>, stack = "te
         const className = type.split(":").pop() ?? type;
         const id = `${className}-${name}`;
         const arn = `arn:aws:mock:${region}:123456789012:${className}/${name}`;
-        cloud.resources.push({ type, name, id, arn, inputs });
+        cloud.resources.push({ type, name, id, arn, inputs, protect: cloud.protected.get(`${type}::${name}`) });
         return { id, state: { arn, name: inputs.name ?? name, ...inputs, ...computedOutputs(type, name, inputs) } };
       },
       call({ token }) {
         switch (token) {
           case "aws:index/getAvailabilityZones:getAvailabilityZones":
             return { names: zones, zoneIds: zones.map((_, i) => `euc1-az${i + 1}`) };
+          case "aws:elb/getServiceAccount:getServiceAccount":
+            return { arn: elbServiceAccountArn, id: "054676820928", region };
           case "aws:index/getRegion:getRegion":
             return { name: region, region };
           default:
@@ -138,7 +152,7 @@ export async function settled(): Promise<void> {
 }
 
 /** A stack's configuration as the CLI would pass it: `Pulumi.<stack>.yaml`, plus values set by hand. */
-export function stackConfig(stack: "dev" | "prod", overrides: Record<string, string> = {}): Record<string, string> {
+export function stackConfig(stack: Stack, overrides: Record<string, string> = {}): Record<string, string> {
   const file = new URL(`../../Pulumi.${stack}.yaml`, import.meta.url);
   const { config } = parse(readFileSync(file, "utf8")) as { config: Record<string, unknown> };
   const values = Object.entries(config).map(([key, value]) => [key, typeof value === "object" ? JSON.stringify(value) : String(value)]);
@@ -146,14 +160,27 @@ export function stackConfig(stack: "dev" | "prod", overrides: Record<string, str
 }
 
 /** Runs the whole program (`src/index.ts`) for a stack, as `pulumi up` would, and returns what it created. */
-export async function runProgram(
-  stack: "dev" | "prod",
-  overrides: Record<string, string> = {},
-): Promise<{ cloud: MockCloud; outputs: Record<string, unknown> }> {
+export async function runProgram(stack: Stack, overrides: Record<string, string> = {}): Promise<{ cloud: MockCloud; outputs: Record<string, unknown> }> {
   const cloud = await startMockCloud(stackConfig(stack, { [`${project}:image`]: testImage, ...overrides }), stack);
-  const outputs = await pulumi.runtime.runInPulumiStack(async () => ({ ...(await import("../index.js")) }));
+  const outputs = await pulumi.runtime.runInPulumiStack(async () => {
+    pulumi.runtime.registerStackTransformation(({ type, name, opts }) => {
+      cloud.protected.set(`${type}::${name}`, opts.protect === true);
+      return undefined;
+    });
+    return { ...(await import("../index.js")) };
+  });
   await settled();
   return { cloud, outputs: outputs ?? {} };
+}
+
+/** What staging and prod must be given by hand: the public name, its zone and its certificate. */
+export function publicEndpoint(stack: Stack): Record<string, string> {
+  const domainName = stack === "prod" ? "inventory.example.com" : `${stack}.inventory.example.com`;
+  return {
+    [`${project}:domainName`]: domainName,
+    [`${project}:hostedZoneId`]: "Z0EXAMPLE123",
+    [`${project}:certificateArn`]: `arn:aws:acm:${region}:123456789012:certificate/${stack}`,
+  };
 }
 
 export const testImage = `123456789012.dkr.ecr.${region}.amazonaws.com/inventory-platform:test`;

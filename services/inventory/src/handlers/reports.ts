@@ -224,20 +224,31 @@ async function throughCache<S extends DescMessage>(
 
 // --- the handlers -------------------------------------------------------------------------
 
+/**
+ * One page of a report: the rows after the page token's cursor (one more than asked, to know
+ * whether another page follows), as messages, the next page's token (bound to the filter), and
+ * when the data was read. Called inside the report's snapshot.
+ */
+async function pageIn<R>(tx: Db, q: ReportQuery, page: { token: string; filter: unknown; size: number }, toRow: (row: never) => R) {
+  const found = await pageOf<Record<string, unknown>>(tx, q, reportCursor(page.token, page.filter, q), page.size + 1);
+  const rows = found.slice(0, page.size);
+  const last = rows[rows.length - 1];
+  return {
+    rows: rows.map((r) => toRow(r as never)),
+    nextPageToken: found.length > page.size && last ? encodePageToken(cursorOf(q, last), page.filter) : "",
+    generateTime: timestampFromDate(await readTime(tx)),
+  };
+}
+
 export function reportService({ db, cache, warehouses }: InventoryDeps) {
   const getInventoryStatusReport: Impl["getInventoryStatusReport"] = async (req) => {
     const { filter, size } = checkFields((v) => ({ filter: statusFilterOf(v, req), size: reportPageSize(v, req.pageSize) }));
     return throughCache(cache, GetInventoryStatusReportResponseSchema, "status", req, () =>
       inSnapshot(db, async (tx) => {
         const names = await placeNames(tx, warehouses, filter.warehouseId);
-        const q = inventoryStatusQuery(filter, names);
-        const found = await pageOf<Record<string, unknown>>(tx, q, reportCursor(req.pageToken, filter, q), size + 1);
-        const page = found.slice(0, size);
         return create(GetInventoryStatusReportResponseSchema, {
-          rows: page.map((r) => toInventoryStatusRow(r as never)),
-          nextPageToken: found.length > size ? encodePageToken(cursorOf(q, page[page.length - 1]!), filter) : "",
+          ...(await pageIn(tx, inventoryStatusQuery(filter, names), { token: req.pageToken, filter, size }, toInventoryStatusRow)),
           totals: (await inventoryStatusTotals(tx, filter, names)).map(toInventoryStatusTotal),
-          generateTime: timestampFromDate(await readTime(tx)),
         });
       }),
     );
@@ -246,17 +257,12 @@ export function reportService({ db, cache, warehouses }: InventoryDeps) {
   const getMovementReport: Impl["getMovementReport"] = async (req) => {
     const { filter, size } = checkFields((v) => ({ filter: movementFilterOf(v, req), size: reportPageSize(v, req.pageSize) }));
     return throughCache(cache, GetMovementReportResponseSchema, "movements", req, () =>
-      inSnapshot(db, async (tx) => {
-        const q = movementReportQuery(filter);
-        const found = await pageOf<Record<string, unknown>>(tx, q, reportCursor(req.pageToken, filter, q), size + 1);
-        const page = found.slice(0, size);
-        return create(GetMovementReportResponseSchema, {
-          rows: page.map((r) => toMovementReportRow(r as never)),
-          nextPageToken: found.length > size ? encodePageToken(cursorOf(q, page[page.length - 1]!), filter) : "",
+      inSnapshot(db, async (tx) =>
+        create(GetMovementReportResponseSchema, {
+          ...(await pageIn(tx, movementReportQuery(filter), { token: req.pageToken, filter, size }, toMovementReportRow)),
           totals: (await movementTotals(tx, filter)).map(toMovementKindTotal),
-          generateTime: timestampFromDate(await readTime(tx)),
-        });
-      }),
+        }),
+      ),
     );
   };
 
@@ -265,14 +271,9 @@ export function reportService({ db, cache, warehouses }: InventoryDeps) {
     return throughCache(cache, GetItemCountReportResponseSchema, "item-counts", req, () =>
       inSnapshot(db, async (tx) => {
         const names = await placeNames(tx, warehouses, filter.warehouseId);
-        const q = itemCountQuery(filter, names);
-        const found = await pageOf<Record<string, unknown>>(tx, q, reportCursor(req.pageToken, filter, q), size + 1);
-        const page = found.slice(0, size);
         return create(GetItemCountReportResponseSchema, {
-          rows: page.map((r) => toItemCountRow(r as never)),
-          nextPageToken: found.length > size ? encodePageToken(cursorOf(q, page[page.length - 1]!), filter) : "",
+          ...(await pageIn(tx, itemCountQuery(filter, names), { token: req.pageToken, filter, size }, toItemCountRow)),
           total: toItemCountRow(await itemCountTotal(tx, filter, names)),
-          generateTime: timestampFromDate(await readTime(tx)),
         });
       }),
     );
@@ -282,15 +283,10 @@ export function reportService({ db, cache, warehouses }: InventoryDeps) {
     const { filter, size } = checkFields((v) => ({ filter: lowStockFilterOf(v, req), size: reportPageSize(v, req.pageSize) }));
     return throughCache(cache, GetLowStockReportResponseSchema, "low-stock", req, () =>
       inSnapshot(db, async (tx) => {
-        const names = await placeNames(tx, warehouses, filter.warehouseId);
-        const q = lowStockQuery(filter, names);
-        const found = await pageOf<Record<string, unknown>>(tx, q, reportCursor(req.pageToken, filter, q), size + 1);
-        const page = found.slice(0, size);
+        const q = lowStockQuery(filter, await placeNames(tx, warehouses, filter.warehouseId));
         return create(GetLowStockReportResponseSchema, {
-          rows: page.map((r) => toLowStockRow(r as never)),
-          nextPageToken: found.length > size ? encodePageToken(cursorOf(q, page[page.length - 1]!), filter) : "",
+          ...(await pageIn(tx, q, { token: req.pageToken, filter, size }, toLowStockRow)),
           totalCount: BigInt(await countOf(tx, q)),
-          generateTime: timestampFromDate(await readTime(tx)),
         });
       }),
     );

@@ -64,6 +64,22 @@ export interface Page<T> {
 }
 
 /**
+ * The page out of rows read one past the page size (so a further row says another page follows),
+ * and the token of the next page: the cursor of the page's last row, bound to the filters. Every
+ * keyset List ends with this, whatever its cursor is made of.
+ */
+export function pageFrom<R>(
+  rows: readonly R[],
+  size: number,
+  cursorOf: (row: R) => readonly (string | number)[],
+  filters: unknown,
+): { page: R[]; nextPageToken: string } {
+  const page = rows.slice(0, size);
+  const last = page[page.length - 1];
+  return { page, nextPageToken: rows.length > size && last !== undefined ? encodePageToken(cursorOf(last), filters) : "" };
+}
+
+/**
  * One page of a keyset-paged List call over rows ordered by id. The filter object is the one
  * place a List call's filters live: the store reads it, and the page token is bound to it, so a
  * token cannot be replayed with other filters. Every List handler is the same three lines:
@@ -78,9 +94,8 @@ export async function listPage<F, R extends { id: string }, T>(
   const size = pageSizeOf(request.pageSize);
   const [afterId] = decodePageToken(request.pageToken, filter) ?? [];
   const rows = await fetch({ filter, afterId: afterId === undefined ? undefined : String(afterId), limit: size + 1 });
-  const page = rows.slice(0, size);
-  const last = page[page.length - 1];
-  return { items: page.map(map), nextPageToken: rows.length > size && last ? encodePageToken([last.id], filter) : "" };
+  const { page, nextPageToken } = pageFrom(rows, size, (row) => [row.id], filter);
+  return { items: page.map(map), nextPageToken };
 }
 
 /**

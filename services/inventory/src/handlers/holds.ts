@@ -11,7 +11,6 @@ import {
   Internal,
   checkFields,
   decodePageToken,
-  encodePageToken,
   inTransaction,
   notFound,
   pageSizeOf,
@@ -22,6 +21,7 @@ import {
   type Db,
   type FieldChecker,
   type ServiceImpl,
+  pageFrom,
 } from "@inv/platform";
 import { uuidv7 } from "uuidv7";
 import { planHold, type PlanLine, type PlannedAllocation, type PlannedShortage } from "../domain/allocation.js";
@@ -179,9 +179,8 @@ export function holdHandlers({ db, cache, warehouses }: InventoryDeps) {
     const size = pageSizeOf(req.pageSize);
     const after = decodePageToken(req.pageToken, filter) as HoldCursor | undefined;
     const found = await listHolds(db, { ...filter, createdBefore: filter.createdBefore ? new Date(filter.createdBefore) : undefined }, after, size + 1);
-    const page = found.slice(0, size);
-    const last = page[page.length - 1];
-    return { holds: page.map((f) => toHold(f.stored)), nextPageToken: found.length > size && last ? encodePageToken(last.cursor, filter) : "" };
+    const { page, nextPageToken } = pageFrom(found, size, (f) => f.cursor, filter);
+    return { holds: page.map((f) => toHold(f.stored)), nextPageToken };
   };
 
   const releaseHold: Impl["releaseHold"] = async (req, ctx) => {

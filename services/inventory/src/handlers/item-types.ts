@@ -6,7 +6,6 @@ import {
   audited,
   checkFields,
   decodePageToken,
-  encodePageToken,
   fieldsToUpdate,
   invalid,
   messageCodec,
@@ -15,6 +14,7 @@ import {
   presentIn,
   type AuditFacts,
   type ServiceImpl,
+  pageFrom,
 } from "@inv/platform";
 import { ItemTypeSchema, type ItemService } from "@inv/gen/inventory/v1/item_pb";
 import { checkCategory, checkCategoryFilter } from "../domain/item-rules.js";
@@ -90,12 +90,8 @@ export function itemTypeHandlers({ db }: InventoryDeps) {
     const filter: ItemTypeFilter = checkFields((v) => ({ category: checkCategoryFilter(v, "category", req.category), showDeleted: req.showDeleted }));
     const size = pageSizeOf(req.pageSize);
     const rows = await listItemTypes(db, { filter, after: cursorOf(req.pageToken, filter), limit: size + 1 });
-    const page = rows.slice(0, size);
-    const last = page[page.length - 1];
-    return {
-      itemTypes: page.map(toItemType),
-      nextPageToken: rows.length > size && last ? encodePageToken([last.name, last.id], filter) : "",
-    };
+    const { page, nextPageToken } = pageFrom(rows, size, (t) => [t.name, t.id], filter);
+    return { itemTypes: page.map(toItemType), nextPageToken };
   };
 
   const updateItemTypeHandler: Impl["updateItemType"] = async ({ itemType: t, updateMask }, ctx) => {

@@ -8,7 +8,6 @@ import {
   csvDownload,
   cursorRows,
   decodePageToken,
-  encodePageToken,
   exportFilename,
   invalid,
   readSnapshot,
@@ -17,6 +16,7 @@ import {
   type Db,
   type FieldChecker,
   type ServiceImpl,
+  pageFrom,
 } from "@inv/platform";
 import {
   GetInventoryStatusReportResponseSchema,
@@ -231,11 +231,10 @@ async function throughCache<S extends DescMessage>(
  */
 async function pageIn<R>(tx: Db, q: ReportQuery, page: { token: string; filter: unknown; size: number }, toRow: (row: never) => R) {
   const found = await pageOf<Record<string, unknown>>(tx, q, reportCursor(page.token, page.filter, q), page.size + 1);
-  const rows = found.slice(0, page.size);
-  const last = rows[rows.length - 1];
+  const { page: rows, nextPageToken } = pageFrom(found, page.size, (r) => cursorOf(q, r), page.filter);
   return {
     rows: rows.map((r) => toRow(r as never)),
-    nextPageToken: found.length > page.size && last ? encodePageToken(cursorOf(q, last), page.filter) : "",
+    nextPageToken,
     generateTime: timestampFromDate(await readTime(tx)),
   };
 }

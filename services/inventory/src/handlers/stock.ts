@@ -4,7 +4,6 @@ import {
   CACHE_TTL,
   checkFields,
   decodePageToken,
-  encodePageToken,
   fieldsToUpdate,
   invalid,
   messageCodec,
@@ -13,6 +12,7 @@ import {
   readThrough,
   type Db,
   type ServiceImpl,
+  pageFrom,
 } from "@inv/platform";
 import { registration } from "@inv/platform";
 import { ItemStatus } from "@inv/gen/inventory/v1/item_pb";
@@ -134,12 +134,8 @@ export function stockHandlers({ db, cache, warehouses }: InventoryDeps) {
       itemId = item.id;
     }
     const found = await listLevels(db, { ...filter, itemId }, after, size + 1);
-    const page = found.slice(0, size);
-    const last = page[page.length - 1];
-    return {
-      stockLevels: page.map((f) => toStockLevel(f.level, f.itemStatus)),
-      nextPageToken: found.length > size && last ? encodePageToken(levelCursorOf(last.level), filter) : "",
-    };
+    const { page, nextPageToken } = pageFrom(found, size, (f) => levelCursorOf(f.level), filter);
+    return { stockLevels: page.map((f) => toStockLevel(f.level, f.itemStatus)), nextPageToken };
   };
 
   const getStockSummary: Impl["getStockSummary"] = async ({ itemId }) => {
@@ -283,12 +279,8 @@ export function stockHandlers({ db, cache, warehouses }: InventoryDeps) {
       after,
       size + 1,
     );
-    const page = found.slice(0, size);
-    const last = page[page.length - 1];
-    return {
-      movements: page.map((f) => toMovement(f.row)),
-      nextPageToken: found.length > size && last ? encodePageToken(last.cursor, filter) : "",
-    };
+    const { page, nextPageToken } = pageFrom(found, size, (f) => f.cursor, filter);
+    return { movements: page.map((f) => toMovement(f.row)), nextPageToken };
   };
 
   /** The warehouses among these that are live and active, by id. */

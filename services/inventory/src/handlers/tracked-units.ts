@@ -7,7 +7,6 @@ import {
   audited,
   checkFields,
   decodePageToken,
-  encodePageToken,
   fieldsToUpdate,
   inTransaction,
   invalid,
@@ -20,6 +19,7 @@ import {
   type CallContext,
   type FieldChecker,
   type ServiceImpl,
+  pageFrom,
 } from "@inv/platform";
 import { TrackedUnitSchema, TrackedUnitService, type TrackedUnit } from "@inv/gen/inventory/v1/tracked_unit_pb";
 import { QUERY_MAX, checkAttributes } from "../domain/item-rules.js";
@@ -302,9 +302,8 @@ export function trackedUnitHandlers({ db, warehouses }: InventoryDeps) {
     }));
     const size = historyPageSize(req.pageSize);
     const found = await listUnitMoves(db, withDates(filter), historyCursorOf(req.pageToken, filter), size + 1);
-    const page = found.slice(0, size);
-    const last = page[page.length - 1];
-    return { moves: page.map((f) => toUnitMove(f.row)), nextPageToken: found.length > size && last ? encodePageToken(last.cursor, filter) : "" };
+    const { page, nextPageToken } = pageFrom(found, size, (f) => f.cursor, filter);
+    return { moves: page.map((f) => toUnitMove(f.row)), nextPageToken };
   };
 
   const listUnitAssignmentsHandler: Impl["listUnitAssignments"] = async (req) => {
@@ -317,12 +316,8 @@ export function trackedUnitHandlers({ db, warehouses }: InventoryDeps) {
     }));
     const size = historyPageSize(req.pageSize);
     const found = await listUnitAssignments(db, withDates(filter), historyCursorOf(req.pageToken, filter), size + 1);
-    const page = found.slice(0, size);
-    const last = page[page.length - 1];
-    return {
-      assignments: page.map((f) => toUnitAssignment(f.row)),
-      nextPageToken: found.length > size && last ? encodePageToken(last.cursor, filter) : "",
-    };
+    const { page, nextPageToken } = pageFrom(found, size, (f) => f.cursor, filter);
+    return { assignments: page.map((f) => toUnitAssignment(f.row)), nextPageToken };
   };
 
   return {

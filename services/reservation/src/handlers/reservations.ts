@@ -10,7 +10,6 @@ import {
   checkFields,
   invalid,
   decodePageToken,
-  encodePageToken,
   notFound,
   pageSizeOf,
   payloadHash,
@@ -18,6 +17,7 @@ import {
   requestIdReused,
   type CallContext,
   type ServiceImpl,
+  pageFrom,
 } from "@inv/platform";
 import { randomUUID } from "node:crypto";
 import { ShortageReason } from "@inv/gen/common/v1/allocation_pb";
@@ -243,13 +243,9 @@ export function reservationHandlers(deps: ReservationDeps) {
       after,
       size + 1,
     );
-    const page = found.slice(0, size);
-    const last = page[page.length - 1];
+    const { page, nextPageToken } = pageFrom(found, size, (f) => f.cursor, filter);
     const now = new Date();
-    return {
-      reservations: page.map((f) => toReservation(f.row, now)),
-      nextPageToken: found.length > size && last ? encodePageToken(last.cursor, filter) : "",
-    };
+    return { reservations: page.map((f) => toReservation(f.row, now)), nextPageToken };
   };
 
   const confirmReservation: Impl["confirmReservation"] = async ({ id }, ctx) => {

@@ -1,4 +1,4 @@
-import { decodePageToken, encodePageToken, invalid, type Page } from "@inv/platform";
+import { decodePageToken, invalid, type Page, pageFrom } from "@inv/platform";
 
 /** What a store function gets to read one keyset page: the filters, the cursor, and how many rows. */
 export interface KeysetQuery<F> {
@@ -28,7 +28,6 @@ export async function keysetPage<F, R, T>(
   const size = request.pageSize === 0 ? sizes.default : request.pageSize;
   const after = decodePageToken(request.pageToken, filter);
   const rows = await fetch({ filter, after, limit: size + 1 });
-  const page = rows.slice(0, size);
-  const last = page[page.length - 1];
-  return { items: page.map(map), nextPageToken: rows.length > size && last ? encodePageToken(cursorOf(last), filter) : "" };
+  const { page, nextPageToken } = pageFrom(rows, size, cursorOf, filter);
+  return { items: page.map(map), nextPageToken };
 }

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { DescService } from "@bufbuild/protobuf";
+import { generatedServices } from "@inv/gen/services";
 import { processes, type ProcessName } from "./catalog.js";
 import { catalogGaps, servicesInDescriptorSet, type ProtoService } from "./proto-services.js";
 
@@ -23,44 +24,36 @@ export interface ServiceProcess {
 // buf build writes every contract here at generate time, next to the generated code (gen/package.json).
 const DESCRIPTOR_SET = fileURLToPath(import.meta.resolve("@inv/gen/descriptors.binpb"));
 
-function isDescService(value: unknown): value is DescService {
-  return typeof value === "object" && value !== null && "kind" in value && value.kind === "service";
-}
-
-/** The generated descriptor of a service: an export of `@inv/gen/<file without .proto>_pb`. */
-async function generatedDescriptor(service: ProtoService): Promise<DescService> {
-  const specifier = `@inv/gen/${service.file.replace(/\.proto$/, "_pb")}`;
-  const exports: Record<string, unknown> = await import(specifier);
-  const found = Object.values(exports).find((v) => isDescService(v) && v.typeName === service.typeName);
-  if (!isDescService(found)) throw new Error(`${specifier} exports no descriptor for ${service.typeName}; run npm run generate`);
+/** The generated descriptor of a service, from the index `npm run generate` writes (gen/services.ts). */
+function generatedDescriptor(service: ProtoService): DescService {
+  const found = generatedServices[service.typeName];
+  if (!found) throw new Error(`@inv/gen/services has no descriptor for ${service.typeName} (from ${service.file}); run npm run generate`);
   return found;
 }
 
-async function bind(): Promise<ServiceProcess[]> {
+function bind(): ServiceProcess[] {
   if (!existsSync(DESCRIPTOR_SET)) throw new Error(`${DESCRIPTOR_SET} is missing; run npm run generate`);
   const found = servicesInDescriptorSet(readFileSync(DESCRIPTOR_SET));
   const gaps = catalogGaps(processes, found);
   if (gaps.length > 0) throw new Error(`the service catalog and proto/ disagree:\n  ${gaps.join("\n  ")}`);
   const fileOf = new Map(found.map((s) => [s.typeName, s]));
-  const descriptorOf = async (typeName: string) => generatedDescriptor(fileOf.get(typeName)!);
-  return Promise.all(
-    processes.map(async (p) => {
-      const services = await Promise.all(p.services.map(async (s) => ({ ...s, descriptor: await descriptorOf(s.typeName) })));
-      const visible = (v: string) => services.filter((s) => s.visibility === v).map((s) => s.descriptor);
-      return {
-        name: p.name,
-        grpcPort: p.grpcPort,
-        databaseSchema: p.databaseSchema,
-        services: services.map((s) => s.descriptor),
-        publicServices: visible("public"),
-        internalServices: visible("internal"),
-      };
-    }),
-  );
+  const descriptorOf = (typeName: string) => generatedDescriptor(fileOf.get(typeName)!);
+  return processes.map((p) => {
+    const services = p.services.map((s) => ({ ...s, descriptor: descriptorOf(s.typeName) }));
+    const visible = (v: string) => services.filter((s) => s.visibility === v).map((s) => s.descriptor);
+    return {
+      name: p.name,
+      grpcPort: p.grpcPort,
+      databaseSchema: p.databaseSchema,
+      services: services.map((s) => s.descriptor),
+      publicServices: visible("public"),
+      internalServices: visible("internal"),
+    };
+  });
 }
 
 /** Every service process, with descriptors. */
-export const serviceProcesses: readonly ServiceProcess[] = await bind();
+export const serviceProcesses: readonly ServiceProcess[] = bind();
 
 /** Every service the edge exposes, in catalog order. */
 export const publicServices: readonly DescService[] = serviceProcesses.flatMap((p) => p.publicServices);

@@ -21,7 +21,7 @@ import { openDatabase, rows } from "@inv/platform";
 import { sql } from "drizzle-orm";
 import { invariantProblems } from "@inv/reservation-service/testing";
 import postgres from "postgres";
-import { ROOT, stopProcess, type BenchProcess } from "./processes.js";
+import { compileServers, ROOT, stopProcess, type BenchProcess } from "./processes.js";
 import { reservationsWorkload, seed, startCluster, withDatabase } from "./stock.js";
 
 const number = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -40,6 +40,7 @@ if (!url) {
   process.exit(2);
 }
 
+await compileServers();
 const workDir = mkdtempSync(join(tmpdir(), "inv-chaos-"));
 const admin = postgres(url, { max: 1, onnotice: () => {} });
 const database = `inv_chaos_${randomBytes(4).toString("hex")}`;

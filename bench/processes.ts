@@ -3,9 +3,24 @@ import { closeSync, openSync, readFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildPrograms, programs } from "@inv/build";
 
-/** The repository root: children run from here so `--import tsx` resolves as in `npm start`. */
+/** The repository root: children run from here, as in `npm start` and the image. */
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** The floor's two servers, compiled like the programs they stand beside. */
+const floor = ["grpc-server", "http-server"].map((name) => ({ source: `bench/floor/${name}.ts`, compiled: `bench/dist/floor-${name}.js` }));
+/** What the bench starts: each service process on its own, the edge, the floor. */
+const servers = [...programs.filter((p) => p.source.startsWith("services/") || p.source.startsWith("edge/")), ...floor];
+const compiledOf = new Map(servers.map((p) => [p.source, p.compiled]));
+
+/**
+ * Compiles every server the bench starts, as `npm run build` does for the image: the bench
+ * measures the processes production runs, plain JavaScript with no TypeScript loader in them.
+ */
+export async function compileServers(): Promise<void> {
+  await buildPrograms({ only: servers });
+}
 
 /** A process the bench started, with where its output went. */
 export interface BenchProcess {
@@ -15,14 +30,16 @@ export interface BenchProcess {
 }
 
 /**
- * Starts a TypeScript entry point the way production does: its own Node process, configured
- * through the environment, logs to a file (as a container's stdout would go to a log driver)
- * so the bench never blocks on a pipe it forgot to read.
+ * Starts a server the way production does: its entry point compiled (`compileServers` first),
+ * its own Node process, configured through the environment, logs to a file (as a container's
+ * stdout would go to a log driver) so the bench never blocks on a pipe it forgot to read.
  */
 export function startProcess(name: string, entry: string, env: Record<string, string>, logDir: string, nodeArgs: readonly string[] = []): BenchProcess {
+  const compiled = compiledOf.get(entry);
+  if (!compiled) throw new Error(`${entry} is not a program the bench compiles`);
   const logFile = join(logDir, `${name}.log`);
   const out = openSync(logFile, "a");
-  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", join(ROOT, entry)], {
+  const child = spawn(process.execPath, [...nodeArgs, "--enable-source-maps", join(ROOT, compiled)], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", out, out],

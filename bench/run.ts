@@ -33,7 +33,7 @@ import { compare, type Side } from "./compare.js";
 import { exportBench } from "./export.js";
 import { holdBench, reservationBench } from "./stock.js";
 import { autocannon, availableTools, type LoadSpec } from "./load.js";
-import { freePort, rssMiB, startProcess, stopProcess, waitForPort, type BenchProcess } from "./processes.js";
+import { compileServers, freePort, rssMiB, startProcess, stopProcess, waitForPort, type BenchProcess } from "./processes.js";
 import { protocolsTable } from "./protocols.js";
 import { cpuTable, edgeVsFloorTable, formatRows } from "./report.js";
 
@@ -47,13 +47,14 @@ const only = process.env["BENCH_ONLY"];
 const PARTS = ["edge", "holds", "reservations", "export"] as const;
 if (only !== undefined && !(PARTS as readonly string[]).includes(only)) throw new Error(`BENCH_ONLY is one of ${PARTS.join(", ")}, not "${only}"`);
 
+await compileServers();
 const workDir = mkdtempSync(join(tmpdir(), "inv-bench-"));
 const profileDir = process.env["BENCH_CPU_PROF"];
 const processes: BenchProcess[] = [];
 
 /** Starts a server process and waits until it listens. */
 async function serve(name: string, entry: string, env: Record<string, string>, port: number): Promise<BenchProcess> {
-  // A folder per process: tsx's loader thread writes a profile of its own beside the main thread's.
+  // A folder per process, so each one's profiles stay apart.
   const nodeArgs = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${join(profileDir, name)}`] : [];
   const proc = startProcess(name, entry, env, workDir, nodeArgs);
   processes.push(proc);

@@ -1,0 +1,127 @@
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { processNamed, serviceCommand, serviceProgram } from "@inv/service-catalog";
+import { describe, expect, it } from "vitest";
+import { buildPrograms, packageOf, programs, repositoryRoot } from "./index.js";
+
+interface Manifest {
+  name: string;
+  dependencies?: Record<string, string>;
+  workspaces?: string[];
+}
+
+const manifest = (dir: string): Manifest => JSON.parse(readFileSync(join(repositoryRoot, dir, "package.json"), "utf8"));
+
+/** Every workspace manifest by package name, from the root's globs. */
+function workspaces(): Map<string, Manifest> {
+  const dirs = (manifest(".").workspaces ?? []).flatMap((glob) =>
+    glob.endsWith("/*")
+      ? readdirSync(join(repositoryRoot, glob.slice(0, -2)), { withFileTypes: true })
+          .filter((e) => e.isDirectory())
+          .map((e) => `${glob.slice(0, -2)}/${e.name}`)
+      : [glob],
+  );
+  return new Map(
+    dirs.flatMap((dir) => (readdirSync(join(repositoryRoot, dir)).includes("package.json") ? [[manifest(dir).name, manifest(dir)] as const] : [])),
+  );
+}
+
+/**
+ * What `npm prune --omit=dev` leaves for a program: the production dependencies of its
+ * workspace, of the workspaces those name in turn, and of the root.
+ */
+function productionDependencies(programDir: string): Set<string> {
+  const all = workspaces();
+  const found = new Set(Object.keys(manifest(".").dependencies ?? {}));
+  const visit = (m: Manifest) => {
+    for (const dep of Object.keys(m.dependencies ?? {})) {
+      if (found.has(dep)) continue;
+      found.add(dep);
+      const workspace = all.get(dep);
+      if (workspace) visit(workspace);
+    }
+  };
+  visit(manifest(programDir));
+  return found;
+}
+
+const programDir = (compiled: string) => compiled.slice(0, compiled.indexOf("/dist/"));
+
+describe("the compiled programs", () => {
+  it("names packages by their import specifiers", () => {
+    expect(packageOf("pino")).toBe("pino");
+    expect(packageOf("drizzle-orm/pg-core")).toBe("drizzle-orm");
+    expect(packageOf("@grpc/grpc-js/build/src/metadata")).toBe("@grpc/grpc-js");
+  });
+
+  it("compiles every program, and each imports at run time only what the production image keeps", async () => {
+    const built = await buildPrograms({ write: false });
+    expect(built.map((b) => b.entry.compiled).sort()).toEqual(programs.map((p) => p.compiled).sort());
+    for (const { entry, packages } of built) {
+      // The repository's own code is inside the module; what is left are npm packages.
+      expect(
+        packages.filter((p) => p.startsWith("@inv/")),
+        entry.compiled,
+      ).toEqual([]);
+      expect(packages, entry.compiled).toContain("@grpc/grpc-js");
+      const kept = productionDependencies(programDir(entry.compiled));
+      expect(
+        packages.filter((p) => !kept.has(p)),
+        `${entry.compiled} imports packages its workspace does not depend on, which npm prune --omit=dev would remove`,
+      ).toEqual([]);
+    }
+  });
+
+  it("a compiled service starts on plain node: migrates its schema (found beside its sources) and serves", async () => {
+    const warehouse = processNamed("warehouse");
+    await buildPrograms({ only: [serviceProgram(warehouse)] });
+    const port = await freePort();
+    const dataDir = mkdtempSync(join(tmpdir(), "inv-build-"));
+    const [command, ...args] = serviceCommand(warehouse);
+    expect(command).toBe("node");
+    expect(args.join(" ")).not.toContain("tsx");
+    const child = spawn(process.execPath, args, {
+      cwd: repositoryRoot,
+      env: { PATH: process.env["PATH"], GRPC_PORT: String(port), GRPC_HOST: "127.0.0.1", DATA_DIR: dataDir, SERVICE_SECRET: randomBytes(32).toString("hex") },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    const collect = (d: Buffer) => {
+      output += d.toString();
+    };
+    child.stdout.on("data", collect);
+    child.stderr.on("data", collect);
+    try {
+      await until(() => output.includes("gRPC server listening") || child.exitCode !== null, 60_000);
+      expect(output).toContain("database ready (embedded PGlite)");
+      expect(output).toContain("gRPC server listening");
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill("SIGKILL");
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+async function until(done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (typeof address !== "object" || !address) throw new Error("no port");
+  return address.port;
+}

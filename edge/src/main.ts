@@ -1,4 +1,4 @@
-import { commonConfigProperties, createLogger, loadConfig, onShutdownSignal } from "@inv/platform";
+import { commonConfigProperties, createLogger, exitOnConfigError, loadConfig, onShutdownSignal } from "@inv/platform";
 import { edge, grpcTarget, grpcTargetVariable, perProcess, processNames, type GrpcTargetVariable } from "@inv/service-catalog";
 import { processOf, publicServices } from "@inv/service-catalog/descriptors";
 import { DEFAULT_RATE_LIMITS, startEdge } from "./index.js";
@@ -17,37 +17,45 @@ type EdgeConfig = {
   SERVICE_SECRET: string;
 } & Record<GrpcTargetVariable, string>; // one target per process of the catalog
 
-const config = loadConfig<EdgeConfig>({
-  type: "object",
-  properties: {
-    LOG_LEVEL: commonConfigProperties.LOG_LEVEL,
-    REDIS_URL: commonConfigProperties.REDIS_URL,
-    HTTP_PORT: { type: "integer", minimum: 0, maximum: 65535, default: edge.httpPort },
-    HTTP_HOST: { type: "string", minLength: 1, default: "0.0.0.0" },
-    CORS_ALLOWED_ORIGINS: { type: "string", default: "*" },
-    UPSTREAM_DEADLINE_MS: { type: "integer", minimum: 100, maximum: 300_000, default: 10_000 },
-    // Requests per minute; 0 turns a limit off (see DEFAULT_RATE_LIMITS for why these defaults).
-    RATE_LIMIT_PER_ADDRESS: { type: "integer", minimum: 0, default: DEFAULT_RATE_LIMITS.perAddress.points },
-    RATE_LIMIT_PER_USER: { type: "integer", minimum: 0, default: DEFAULT_RATE_LIMITS.perUser.points },
-    RATE_LIMIT_PER_API_KEY: { type: "integer", minimum: 0, default: DEFAULT_RATE_LIMITS.perApiKey.points },
-    TRUST_PROXY_HOPS: { type: "integer", minimum: 0, maximum: 10, default: 0 },
-    SERVICE_SECRET: { type: "string", minLength: 32 },
-    ...perProcess(grpcTargetVariable, (p) => ({ type: "string", minLength: 1, default: grpcTarget(p, "127.0.0.1") }) as const),
-  },
-  required: [
-    "LOG_LEVEL",
-    "HTTP_PORT",
-    "HTTP_HOST",
-    "CORS_ALLOWED_ORIGINS",
-    "UPSTREAM_DEADLINE_MS",
-    "RATE_LIMIT_PER_ADDRESS",
-    "RATE_LIMIT_PER_USER",
-    "RATE_LIMIT_PER_API_KEY",
-    "TRUST_PROXY_HOPS",
-    "SERVICE_SECRET",
-    ...processNames.map(grpcTargetVariable),
-  ],
-});
+const readConfig = () =>
+  loadConfig<EdgeConfig>({
+    type: "object",
+    properties: {
+      LOG_LEVEL: commonConfigProperties.LOG_LEVEL,
+      REDIS_URL: commonConfigProperties.REDIS_URL,
+      HTTP_PORT: { type: "integer", minimum: 0, maximum: 65535, default: edge.httpPort },
+      HTTP_HOST: { type: "string", minLength: 1, default: "0.0.0.0" },
+      CORS_ALLOWED_ORIGINS: { type: "string", default: "*" },
+      UPSTREAM_DEADLINE_MS: { type: "integer", minimum: 100, maximum: 300_000, default: 10_000 },
+      // Requests per minute; 0 turns a limit off (see DEFAULT_RATE_LIMITS for why these defaults).
+      RATE_LIMIT_PER_ADDRESS: { type: "integer", minimum: 0, default: DEFAULT_RATE_LIMITS.perAddress.points },
+      RATE_LIMIT_PER_USER: { type: "integer", minimum: 0, default: DEFAULT_RATE_LIMITS.perUser.points },
+      RATE_LIMIT_PER_API_KEY: { type: "integer", minimum: 0, default: DEFAULT_RATE_LIMITS.perApiKey.points },
+      TRUST_PROXY_HOPS: { type: "integer", minimum: 0, maximum: 10, default: 0 },
+      SERVICE_SECRET: { type: "string", minLength: 32 },
+      ...perProcess(grpcTargetVariable, (p) => ({ type: "string", minLength: 1, default: grpcTarget(p, "127.0.0.1") }) as const),
+    },
+    required: [
+      "LOG_LEVEL",
+      "HTTP_PORT",
+      "HTTP_HOST",
+      "CORS_ALLOWED_ORIGINS",
+      "UPSTREAM_DEADLINE_MS",
+      "RATE_LIMIT_PER_ADDRESS",
+      "RATE_LIMIT_PER_USER",
+      "RATE_LIMIT_PER_API_KEY",
+      "TRUST_PROXY_HOPS",
+      "SERVICE_SECRET",
+      ...processNames.map(grpcTargetVariable),
+    ],
+  });
+
+let config: EdgeConfig;
+try {
+  config = readConfig();
+} catch (err) {
+  exitOnConfigError("edge", err);
+}
 
 const log = createLogger("edge", config.LOG_LEVEL);
 const running = await startEdge({

@@ -25,4 +25,14 @@ describe("loadConfig", () => {
     expect(() => loadConfig<TestConfig>(schema, env)).toThrow(ConfigError);
     expect(() => loadConfig<TestConfig>(schema, env)).toThrow(message);
   });
+
+  it("never shows a credential: a URL's password is cut out, a secret's value is not shown at all", () => {
+    const url = () => loadConfig<TestConfig>(schema, { DATABASE_URL: "mysql://svc:hunter2-secret@db:3306/x" });
+    expect(url).toThrow(/DATABASE_URL must match pattern .* \(got "mysql:\/\/svc:…@db:3306\/x"\)/);
+    expect(url).not.toThrow(/hunter2/);
+    const withSecret = { ...schema, properties: { ...schema.properties, SERVICE_SECRET: { type: "string", minLength: 32, nullable: true } } };
+    const secret = () => loadConfig<TestConfig>(withSecret as typeof schema, { SERVICE_SECRET: "short-secret" });
+    expect(secret).toThrow(/SERVICE_SECRET must NOT have fewer than 32 characters \(got a value, hidden\)/);
+    expect(secret).not.toThrow(/short-secret/);
+  });
 });

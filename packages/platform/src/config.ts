@@ -22,12 +22,35 @@ export function loadConfig<T extends object>(schema: JSONSchemaType<T>, env: Nod
   if (!validate(values)) {
     const problems = (validate.errors ?? []).map((e) => {
       const name = e.instancePath.replace(/^\//, "") || String(e.params["missingProperty"] ?? "");
-      const got = name && values[name] !== undefined ? ` (got ${JSON.stringify(values[name])})` : "";
+      const got = name && values[name] !== undefined ? ` (got ${shown(name, String(values[name]))})` : "";
       return `${name} ${e.message ?? "is invalid"}${got}`;
     });
     throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
   }
   return values as T;
+}
+
+/**
+ * Ends a process whose configuration is bad with the one line that says why, no stack trace
+ * (the error already names each bad variable); anything else is thrown on.
+ */
+export function exitOnConfigError(processName: string, err: unknown): never {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`${processName}: ${err.message}\n`);
+  process.exit(1);
+}
+
+/** Variables whose values are credentials: a bad one is named, never shown. */
+const SECRET_NAME = /SECRET|PASSWORD|KEYS?$|TOKEN/;
+
+/**
+ * A bad value as the error shows it: a credential not at all, and a URL without the password
+ * it may carry (`postgres://role:…@host/db`), so the error can go to a log.
+ */
+function shown(name: string, value: string): string {
+  if (SECRET_NAME.test(name)) return "a value, hidden";
+  const userinfo = /^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i;
+  return JSON.stringify(value.replace(userinfo, "$1:…@"));
 }
 
 /** Variables every process understands. */

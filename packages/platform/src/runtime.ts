@@ -15,7 +15,7 @@ import { remoteIdentitySource, remoteJwks } from "./auth/remote.js";
 import { AccessTokenVerifier, ServiceIdentity, ServiceTokenVerifier } from "./auth/tokens.js";
 import { createBus, type Bus } from "./bus.js";
 import { createCache, type Cache } from "./cache.js";
-import { commonConfigProperties, loadConfig, type CommonConfig } from "./config.js";
+import { commonConfigProperties, exitOnConfigError, loadConfig, type CommonConfig } from "./config.js";
 import { openDatabase, type Db } from "./db.js";
 import type { Interceptor, ServiceRegistration } from "./grpc/handler.js";
 import type { GrpcChannel } from "./grpc/client.js";
@@ -264,10 +264,15 @@ export function loadStandaloneSettings(name: string, defaultPort: number, env: N
  * environment, then serve until SIGTERM or SIGINT, draining in-flight calls before exit.
  */
 export async function runStandalone(def: ServiceDefinitionOptions, defaultPort: number): Promise<void> {
-  const { logLevel, ...settings } = loadStandaloneSettings(def.name, defaultPort);
-  const log = createLogger(def.name, logLevel);
-  const service = await startService(def, { ...settings, log });
-  onShutdownSignal(log, () => service.stop());
+  try {
+    const { logLevel, ...settings } = loadStandaloneSettings(def.name, defaultPort);
+    const log = createLogger(def.name, logLevel);
+    const service = await startService(def, { ...settings, log });
+    onShutdownSignal(log, () => service.stop());
+  } catch (err) {
+    // A service's own settings are read as it starts (the user service's, say): one line for those too.
+    exitOnConfigError(def.name, err);
+  }
 }
 
 /** Calls stop once on SIGTERM/SIGINT, then exits; a second signal exits at once. */

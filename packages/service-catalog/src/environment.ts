@@ -1,7 +1,10 @@
 import { edge, processes, type ProcessDeclaration, type ProcessName } from "./catalog.js";
 
-/** Who reads a variable: every service process on its own, the edge on its own, or `npm start`. */
-export type Reader = "services" | "edge" | "cluster";
+/**
+ * Who reads a variable: every service process on its own, the edge on its own, `npm start`, or
+ * the one-off migration task that runs before a rollout (apps/migrate).
+ */
+export type Reader = "services" | "edge" | "cluster" | "migrate";
 
 export interface EnvironmentVariable {
   readonly name: string;
@@ -22,6 +25,7 @@ export interface EnvironmentVariable {
 type Upper = Uppercase<ProcessName>;
 export type GrpcPortVariable = `${Upper}_GRPC_PORT`;
 export type GrpcTargetVariable = `${Upper}_GRPC_TARGET`;
+export type DatabaseUrlVariable = `${Upper}_DATABASE_URL`;
 
 const upper = (name: ProcessName) => name.toUpperCase() as Upper;
 
@@ -31,16 +35,29 @@ export const grpcPortVariable = (name: ProcessName): GrpcPortVariable => `${uppe
 /** `WAREHOUSE_GRPC_TARGET` and friends: where the edge and the other service processes find each process. */
 export const grpcTargetVariable = (name: ProcessName): GrpcTargetVariable => `${upper(name)}_GRPC_TARGET`;
 
+/**
+ * `WAREHOUSE_DATABASE_URL` and friends: the migration task's copy of the URL a service that owns
+ * data connects with (its own role and password), from which it creates or updates that role.
+ * The service itself reads the same value as DATABASE_URL.
+ */
+export const databaseUrlVariable = (name: ProcessName): DatabaseUrlVariable => `${upper(name)}_DATABASE_URL`;
+
 /** grpc-js target of a process on one host; dns:/// so round_robin spreads calls over every address. */
 export const grpcTarget = (process: ProcessDeclaration, host: string) => `dns:///${host}:${process.grpcPort}`;
 
 const shared: readonly EnvironmentVariable[] = [
-  { name: "LOG_LEVEL", meaning: "pino level: fatal … trace, or silent", default: "info", readBy: ["services", "edge", "cluster"] },
+  { name: "LOG_LEVEL", meaning: "pino level: fatal … trace, or silent", default: "info", readBy: ["services", "edge", "cluster", "migrate"] },
   {
     name: "DATABASE_URL",
     meaning: "postgres:// URL; each service migrates its own schema at start (unset: embedded PGlite)",
     default: null,
     readBy: ["services", "cluster"],
+  },
+  {
+    name: "DATABASE_ADMIN_URL",
+    meaning: "postgres:// URL of a role that may create roles: the migration task creates each service's role and migrates its schema as that role",
+    default: null,
+    readBy: ["migrate"],
   },
   { name: "DATA_DIR", meaning: "where embedded PGlite keeps its files, a folder per service", default: "./.data", readBy: ["services", "cluster"] },
   {
@@ -88,6 +105,16 @@ const perProcess: readonly EnvironmentVariable[] = processes.flatMap((p): Enviro
     readBy: ["edge", "services"],
     except: p.name,
   },
+  ...(p.databaseSchema === null
+    ? []
+    : [
+        {
+          name: databaseUrlVariable(p.name),
+          meaning: `postgres:// URL the ${p.name} service connects with (its own role, owner of schema "${p.databaseSchema}"), for the migration task`,
+          default: null,
+          readBy: ["migrate"],
+        } satisfies EnvironmentVariable,
+      ]),
 ]);
 
 /** The user service's own settings (services/user/src/config.ts reads them). */

@@ -3,12 +3,11 @@
  * an outbox table. Services get the table from their drizzle-kit migrations; here it is made with
  * AUDIT_OUTBOX_DDL, which outbox.test.ts proves equal to auditOutboxTable's definition.
  */
-import { PGlite } from "@electric-sql/pglite";
 import { pgSchema } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
-import type { Db } from "../db.js";
+import { type Db, emptyInMemory } from "../db.js";
 import { createScratchDatabase } from "../testing/database.js";
 import { auditOutboxTable, type AuditOutboxTable } from "./outbox.js";
 
@@ -57,7 +56,7 @@ export async function openOutboxDb(label: string): Promise<OutboxDb> {
       },
     };
   }
-  const client = new PGlite();
+  const client = await emptyInMemory();
   await client.exec(AUDIT_OUTBOX_DDL);
   return {
     db: drizzlePglite(client) as unknown as Db,

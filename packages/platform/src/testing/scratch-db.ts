@@ -1,8 +1,7 @@
-import { PGlite } from "@electric-sql/pglite";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
-import type { Db } from "../db.js";
+import { type Db, emptyInMemory } from "../db.js";
 import { createScratchDatabase } from "./database.js";
 
 /**
@@ -22,7 +21,7 @@ export async function openScratchDb(label: string, ddl: string): Promise<{ db: D
       },
     };
   }
-  const client = new PGlite();
+  const client = await emptyInMemory();
   await client.exec(ddl);
   return { db: drizzlePglite(client) as unknown as Db, close: () => client.close() };
 }

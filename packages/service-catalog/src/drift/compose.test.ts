@@ -2,11 +2,13 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import {
+  databaseUrlVariable,
   edge,
   edgeCommand,
   edgeHealthCheck,
   grpcTarget,
   grpcTargetVariable,
+  migrateCommand,
   processes,
   serviceCommand,
   serviceHealthCheck,
@@ -17,6 +19,9 @@ import {
 import { readText } from "./repo.js";
 
 interface ComposeService {
+  build?: string;
+  image?: string;
+  pull_policy?: string;
   command?: string[];
   environment?: Record<string, string | number>;
   ports?: string[];
@@ -27,7 +32,9 @@ interface ComposeService {
 const compose: { services: Record<string, ComposeService> } = parse(readText("compose.yaml"), { merge: true });
 // The stores DATABASE_URL and REDIS_URL point at: not processes of the platform.
 const STORES = ["postgres", "redis"];
-const names = (reader: "services" | "edge", process?: ProcessName) =>
+// The one-off task that creates each service's role and migrates its schema before the services start.
+const MIGRATE = "migrate";
+const names = (reader: "services" | "edge" | "migrate", process?: ProcessName) =>
   variablesReadBy(reader, process)
     .map((v) => v.name)
     .sort();
@@ -47,8 +54,39 @@ const fromCaller = (name: string, fallback: string) => `\${${name}:-${fallback}}
 const CREDENTIALS = ["SERVICE_SECRET", "ADMIN_PASSWORD", "AUTH_SIGNING_KEYS"];
 
 describe("compose.yaml agrees with the service catalog", () => {
-  it("runs each process of the catalog, the edge and the stores, and nothing else", () => {
-    expect(Object.keys(compose.services).sort()).toEqual([...STORES, ...processes.map((p) => p.name), edge.name].sort());
+  it("runs each process of the catalog, the edge, the migration task and the stores, and nothing else", () => {
+    expect(Object.keys(compose.services).sort()).toEqual([...STORES, MIGRATE, ...processes.map((p) => p.name), edge.name].sort());
+  });
+
+  it("builds the image once (the migration task) and runs it, never pulled, for every other process", () => {
+    const platform = [MIGRATE, ...processes.map((p) => p.name), edge.name];
+    const image = service(MIGRATE).image;
+    expect(image).toBeTruthy();
+    expect(
+      Object.entries(compose.services)
+        .filter(([, s]) => s.build !== undefined)
+        .map(([name]) => name),
+    ).toEqual([MIGRATE]);
+    for (const name of platform) expect(service(name).image, name).toBe(image);
+    for (const name of platform.filter((n) => n !== MIGRATE)) expect(service(name).pull_policy, name).toBe("never");
+  });
+
+  describe("the migration task", () => {
+    it("runs the catalog's migration program once Postgres is up, with only the variables it reads", () => {
+      expect(service(MIGRATE).command).toEqual(migrateCommand);
+      expect(service(MIGRATE).depends_on).toEqual({ postgres: { condition: "service_healthy" } });
+      expect(names("migrate")).toEqual(expect.arrayContaining(Object.keys(service(MIGRATE).environment ?? {})));
+    });
+
+    it("gets each data-owning service's own URL, the very one that service connects with", () => {
+      const environment = service(MIGRATE).environment ?? {};
+      for (const p of processes.filter((p) => p.databaseSchema !== null)) {
+        const url = String(environment[databaseUrlVariable(p.name)]);
+        expect(new URL(url).username, p.name).toBe(`${p.databaseSchema}_service`);
+        expect(service(p.name).environment?.["DATABASE_URL"], p.name).toBe(url);
+      }
+      expect(new URL(String(environment["DATABASE_ADMIN_URL"])).username).toBe("postgres");
+    });
   });
 
   describe.each(processes)("$name", (process) => {
@@ -58,10 +96,11 @@ describe("compose.yaml agrees with the service catalog", () => {
       expect(service(process.name).environment?.["GRPC_PORT"]).toBe(String(process.grpcPort));
     });
 
-    it("sets only variables a service reads, and waits for the stores", () => {
+    it("sets only variables a service reads, and waits for the stores and the migration task", () => {
       const reads = names("services", process.name);
       expect(reads).toEqual(expect.arrayContaining(Object.keys(service(process.name).environment ?? {})));
-      expect(Object.keys(service(process.name).depends_on ?? {}).sort()).toEqual(STORES);
+      expect(Object.keys(service(process.name).depends_on ?? {}).sort()).toEqual([...STORES, MIGRATE].sort());
+      expect(service(process.name).depends_on?.[MIGRATE]?.condition).toBe("service_completed_successfully");
     });
 
     it("requires SERVICE_SECRET from the caller and finds every other process by its compose name", () => {

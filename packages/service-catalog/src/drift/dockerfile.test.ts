@@ -34,9 +34,12 @@ it("copies every workspace's manifest and the lockfile before the sources, so de
 });
 
 it("follows the image rules a linter would hold it to", () => {
+  // A supported Node LTS (20 has reached its end of life), pinned by digest, in every stage.
+  const [base] = instruction("ARG").filter((a) => a.startsWith("NODE_IMAGE="));
+  expect(base).toMatch(/^NODE_IMAGE=node:22-bookworm-slim@sha256:[0-9a-f]{64}$/);
   const from = instruction("FROM");
-  // A supported Node LTS (20 has reached its end of life), never an unpinned tag.
-  for (const image of from) expect(image).toMatch(/^node:22-bookworm-slim(@sha256:[0-9a-f]{64})?( AS \w+)?$/);
+  expect(from.length).toBe(2);
+  for (const image of from) expect(image).toMatch(/^\$\{NODE_IMAGE\}( AS \w+)?$/);
   const runtime = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
   // Not root, with an init process as PID 1.
   expect(runtime).toMatch(/^USER node$/m);
@@ -48,4 +51,6 @@ it("follows the image rules a linter would hold it to", () => {
   }
   // The health checks' tools are in the image.
   expect(runtime).toMatch(/apt-get install -y --no-install-recommends curl tini/);
+  // ADD only fetches (a URL); files are COPYed.
+  for (const add of instruction("ADD")) expect(add).toMatch(/ https:\/\/\S+ \S+$/);
 });

@@ -3,7 +3,7 @@ import { describe, expect, test } from "vitest";
 import { loadPlatformSettings } from "./config.js";
 import { project, publicEndpoint, type Stack, stackConfig } from "./testing/mock-cloud.js";
 
-const image = "123456789012.dkr.ecr.eu-central-1.amazonaws.com/inventory-platform:1.0.0";
+const image = `123456789012.dkr.ecr.eu-central-1.amazonaws.com/inventory-platform@sha256:${"0f".repeat(32)}`;
 
 function settingsOf(config: Record<string, string>) {
   pulumi.runtime.setAllConfig(config);
@@ -30,8 +30,71 @@ describe("loadPlatformSettings", () => {
     expect(prod).toMatchObject({ environment: "prod", database: { multiAz: true }, cache: { nodes: 2 }, natGatewayPerZone: true });
   });
 
-  test("requires an image, naming the key to set", () => {
-    expect(() => settingsOf(stackConfig("dev"))).toThrow(/inventory-platform:image/);
+  test("builds the image itself when none is configured, for x86-64 tasks unless told otherwise", () => {
+    expect(settingsOf(stackConfig("dev"))).toMatchObject({ image: undefined, cpuArchitecture: "X86_64" });
+    expect(settingsOf(stackConfig("dev", { [`${project}:cpuArchitecture`]: "ARM64" })).cpuArchitecture).toBe("ARM64");
+  });
+
+  test.each([
+    ["a tag alone", "123456789012.dkr.ecr.eu-central-1.amazonaws.com/inventory-platform:1.0.0"],
+    ["no tag or digest", "123456789012.dkr.ecr.eu-central-1.amazonaws.com/inventory-platform"],
+    ["a short digest", "123456789012.dkr.ecr.eu-central-1.amazonaws.com/inventory-platform@sha256:abc123"],
+    ["another algorithm", `registry.example.com/inventory@sha512:${"0f".repeat(64)}`],
+  ])("rejects an image with %s: it must be pinned by digest", (_, unpinned) => {
+    expect(() => settingsOf(stackConfig("dev", { [`${project}:image`]: unpinned }))).toThrow(/inventory-platform:image must be pinned by digest/);
+  });
+
+  test("keeps only the digest of an image given with tag and digest", () => {
+    const digest = `sha256:${"0f".repeat(32)}`;
+    const tagged = `localhost:5000/team/inventory:1.2.3@${digest}`;
+    expect(settingsOf(stackConfig("dev", { [`${project}:image`]: tagged })).image).toBe(`localhost:5000/team/inventory@${digest}`);
+    expect(settingsOf(stackConfig("dev", { [`${project}:image`]: image })).image).toBe(image);
+  });
+
+  test("sizes every process at the stack's defaults unless perProcess says otherwise", () => {
+    const dev = settingsOf(stackConfig("dev"));
+    for (const name of ["edge", "warehouse", "inventory", "reservation", "user"] as const) {
+      expect(dev.sizes[name]).toEqual({ cpu: "256", memory: "512", tasks: { min: 1, max: 2 } });
+    }
+    expect(dev.migrateSize).toEqual({ cpu: "256", memory: "512" });
+    expect(dev.edgeRequestsPerTarget).toBe(6000);
+    const prod = settingsOf(stackConfig("prod", publicEndpoint("prod")));
+    expect(prod.sizes.edge).toEqual({ cpu: "1024", memory: "2048", tasks: { min: 2, max: 10 } });
+    expect(prod.edgeRequestsPerTarget).toBe(24000);
+  });
+
+  test("defaults a stack without taskCpu and taskMemory to 256 CPU units and 512 MiB", () => {
+    const config = stackConfig("dev");
+    delete config[`${project}:taskCpu`];
+    delete config[`${project}:taskMemory`];
+    expect(settingsOf(config).sizes.user).toMatchObject({ cpu: "256", memory: "512" });
+  });
+
+  test("reads an explicit edge request target", () => {
+    expect(settingsOf(stackConfig("dev", { [`${project}:edgeRequestsPerTarget`]: "1500" })).edgeRequestsPerTarget).toBe(1500);
+  });
+
+  test.each([
+    ["a process the catalog does not know", { billing: { cpu: "256" } }, /perProcess.billing: no such process/],
+    ["an unknown setting", { edge: { cpus: "256" } }, /perProcess.edge: unknown cpus/],
+    ["task counts for the migration", { migrate: { minTasks: 2 } }, /perProcess.migrate: unknown minTasks/],
+    ["a CPU size Fargate does not offer", { user: { cpu: "384" } }, /perProcess.user: cpu must be one of/],
+    [
+      "memory Fargate does not offer with that CPU",
+      { user: { cpu: "256", memory: "4096" } },
+      /perProcess.user: Fargate offers 256 CPU units with 512–2048 MiB/,
+    ],
+    ["fewer maximum than minimum tasks", { edge: { minTasks: 5, maxTasks: 3 } }, /perProcess.edge: minTasks \(5\) and maxTasks \(3\)/],
+  ])("rejects perProcess with %s", (_, perProcess, message) => {
+    expect(() => settingsOf(stackConfig("dev", { [`${project}:perProcess`]: JSON.stringify(perProcess) }))).toThrow(message);
+  });
+
+  test("rejects a stack size Fargate does not offer", () => {
+    expect(() => settingsOf(stackConfig("dev", { [`${project}:taskMemory`]: "700" }))).toThrow(/taskCpu\/taskMemory: Fargate offers 256 CPU units/);
+  });
+
+  test("rejects a CPU architecture Fargate does not run", () => {
+    expect(() => settingsOf(stackConfig("dev", { [`${project}:cpuArchitecture`]: "RISCV" }))).toThrow(/inventory-platform:cpuArchitecture/);
   });
 
   test("rejects fewer maximum than minimum tasks", () => {

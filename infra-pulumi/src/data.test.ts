@@ -1,3 +1,4 @@
+import { processes } from "@inv/service-catalog";
 import { beforeAll, describe, expect, test } from "vitest";
 import { settled, startMockCloud, type MockCloud } from "./testing/mock-cloud.js";
 
@@ -21,6 +22,7 @@ describe("DataStores", () => {
       subnetIds: ["subnet-db-a", "subnet-db-b"],
       databaseSecurityGroupId: "sg-database",
       cacheSecurityGroupId: "sg-cache",
+      databaseOwners: processes.filter((p) => p.databaseSchema !== null),
     };
     new DataStores("dev", {
       ...shared,
@@ -115,19 +117,33 @@ describe("DataStores", () => {
     );
     expect(databasePassword?.inputs).toMatchObject({ length: 40, special: false });
 
-    const databaseUrl = secretValue(cloud.named(secretVersion, "dev-database-url").inputs["secretString"]);
-    expect(databaseUrl).toBe(
+    const adminUrl = secretValue(cloud.named(secretVersion, "dev-database-admin-url").inputs["secretString"]);
+    expect(adminUrl).toBe(
       `postgres://inventory:${secretValue(cloud.named(postgres, "dev-postgres").inputs["password"])}` +
-        "@dev-postgres.rds.amazonaws.test:5432/inventory?sslmode=require",
+        "@dev-postgres.rds.amazonaws.test:5432/inventory?sslmode=verify-full",
     );
     const redisUrl = secretValue(cloud.named(secretVersion, "dev-redis-url").inputs["secretString"]);
     expect(redisUrl).toBe(`rediss://:${secretValue(cloud.named(redis, "dev-redis").inputs["authToken"])}@master.dev-redis.cache.amazonaws.test:6379`);
     expect(cacheToken?.inputs).toMatchObject({ special: false });
   });
 
+  test.each(processes.filter((p) => p.databaseSchema !== null))("gives $name its own role <schema>_service with its own password, verified TLS", (process) => {
+    const password = cloud.named("random:index/randomPassword:RandomPassword", `dev-${process.name}-database-password`);
+    expect(password.inputs).toMatchObject({ length: 40, special: false });
+    const url = secretValue(cloud.named(secretVersion, `dev-${process.name}-database-url`).inputs["secretString"]);
+    const generated = cloud.generatedSecrets().find((g) => url.includes(g));
+    expect(url).toBe(`postgres://${process.databaseSchema}_service:${generated}@dev-postgres.rds.amazonaws.test:5432/inventory?sslmode=verify-full`);
+    // Not the master's password, nor another service's.
+    expect(generated).not.toBe(secretValue(cloud.named(postgres, "dev-postgres").inputs["password"]));
+    const others = processes.filter((p) => p.databaseSchema !== null && p !== process);
+    for (const other of others)
+      expect(secretValue(cloud.named(secretVersion, `dev-${other.name}-database-url`).inputs["secretString"])).not.toContain(generated);
+  });
+
   test("lets a destroyed dev secret be recreated at once but keeps prod's recoverable", () => {
     const secret = (name: string) => cloud.named("aws:secretsmanager/secret:Secret", name).inputs["recoveryWindowInDays"];
-    expect(secret("dev-database-url")).toBe(0);
-    expect(secret("prod-database-url")).toBe(30);
+    expect(secret("dev-database-admin-url")).toBe(0);
+    expect(secret("prod-database-admin-url")).toBe(30);
+    expect(secret("prod-user-database-url")).toBe(30);
   });
 });

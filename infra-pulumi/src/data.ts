@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import type { ProcessName, ServiceProcess } from "./processes.js";
 import { storeSecret, type StoredSecret } from "./secrets.js";
 import { postgresPort, redisPort } from "./security.js";
 
@@ -10,6 +11,8 @@ export interface DataStoresArgs {
   cacheSecurityGroupId: pulumi.Input<string>;
   database: { instanceClass: string; allocatedStorageGb: number; multiAz: boolean };
   cache: { nodeType: string; nodes: number };
+  /** The service processes that keep data: each gets its own role, password and DATABASE_URL. */
+  databaseOwners: readonly ServiceProcess[];
   /**
    * Staging and prod data survive a `pulumi destroy` by mistake: Pulumi `protect` on the database and the cache,
    * deletion protection, final snapshot, longer backups.
@@ -20,8 +23,18 @@ export interface DataStoresArgs {
 const databaseName = "inventory";
 
 /**
+ * Where the image keeps the RDS certificate bundle (https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem),
+ * handed to Node as NODE_EXTRA_CA_CERTS by every task that connects to Postgres: the URLs say `sslmode=verify-full`,
+ * so the server's certificate must chain to a CA Node trusts and name the host connected to.
+ */
+export const rdsCaBundlePath = "/app/certs/rds-global-bundle.pem";
+
+/** The Postgres role a service connects as: it owns its schema, and nothing else is granted to it. */
+export const serviceRole = (schema: string) => `${schema}_service`;
+
+/**
  * Server settings of the Postgres instance. `rds.force_ssl` refuses unencrypted connections even from inside the
- * VPC (the URL says `sslmode=require`); statements slower than `log_min_duration_statement` ms reach the
+ * VPC (the URLs say `sslmode=verify-full`); statements slower than `log_min_duration_statement` ms reach the
  * `postgresql` log, which is exported to CloudWatch.
  */
 export const postgresParameters = {
@@ -33,10 +46,14 @@ const databaseUser = "inventory";
 
 /**
  * Postgres 16 and Redis in the database subnets. Their credentials are generated here and handed to the
- * tasks only as Secrets Manager secrets holding the full `DATABASE_URL` and `REDIS_URL`.
+ * tasks only as Secrets Manager secrets holding full URLs: the master user's (`DATABASE_ADMIN_URL`, for the
+ * migration task alone), each data-owning service's own (`DATABASE_URL`, role `<schema>_service`) and `REDIS_URL`.
  */
 export class DataStores extends pulumi.ComponentResource {
-  readonly databaseUrlSecret: StoredSecret;
+  /** The master user's URL: creates the services' roles. Only the migration task reads it. */
+  readonly databaseAdminUrlSecret: StoredSecret;
+  /** Each data-owning service's own URL (its role and password), by process. */
+  readonly serviceDatabaseUrlSecrets: Partial<Record<ProcessName, StoredSecret>>;
   readonly redisUrlSecret: StoredSecret;
   readonly databaseAddress: pulumi.Output<string>;
 
@@ -120,14 +137,33 @@ export class DataStores extends pulumi.ComponentResource {
       keep,
     );
 
-    // RDS for Postgres 15+ forces TLS; postgres.js verifies nothing with `require`, which still encrypts.
-    const databaseUrl = pulumi.interpolate`postgres://${databaseUser}:${databasePassword.result}@${database.address}:${database.port}/${databaseName}?sslmode=require`;
+    // TLS, and the server's certificate checked against the RDS CA bundle (rdsCaBundlePath) and the host name.
+    const databaseUrl = (user: pulumi.Input<string>, password: pulumi.Input<string>) =>
+      pulumi.interpolate`postgres://${user}:${password}@${database.address}:${database.port}/${databaseName}?sslmode=verify-full`;
+    this.databaseAdminUrlSecret = storeSecret(
+      `${name}-database-admin-url`,
+      "DATABASE_ADMIN_URL of the migration task: the master user, which creates each service's role",
+      databaseUrl(databaseUser, databasePassword.result),
+      args.keepData,
+      this,
+    );
+    this.serviceDatabaseUrlSecrets = {};
+    for (const owner of args.databaseOwners) {
+      if (owner.databaseSchema === null) throw new Error(`${owner.name} keeps no data: it gets no database role`);
+      const password = new random.RandomPassword(`${name}-${owner.name}-database-password`, { length: 40, special: false }, child);
+      this.serviceDatabaseUrlSecrets[owner.name] = storeSecret(
+        `${name}-${owner.name}-database-url`,
+        `DATABASE_URL of the ${owner.name} service: role ${serviceRole(owner.databaseSchema)}, owner of schema ${owner.databaseSchema}`,
+        databaseUrl(serviceRole(owner.databaseSchema), password.result),
+        args.keepData,
+        this,
+      );
+    }
     const redisUrl = pulumi.interpolate`rediss://:${cacheAuthToken.result}@${cache.primaryEndpointAddress}:${redisPort}`;
-    this.databaseUrlSecret = storeSecret(`${name}-database-url`, "DATABASE_URL of the services", databaseUrl, args.keepData, this);
     this.redisUrlSecret = storeSecret(`${name}-redis-url`, "REDIS_URL of the services and the edge", redisUrl, args.keepData, this);
 
     this.registerOutputs({
-      databaseUrlSecretArn: this.databaseUrlSecret.arn,
+      databaseAdminUrlSecretArn: this.databaseAdminUrlSecret.arn,
       redisUrlSecretArn: this.redisUrlSecret.arn,
       databaseAddress: this.databaseAddress,
     });

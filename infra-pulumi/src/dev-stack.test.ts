@@ -1,14 +1,25 @@
-import { edge, processes } from "@inv/service-catalog";
+import { databaseUrlVariable, edge, edgeCommand, migrateCommand, processes, serviceCommand, variablesReadBy } from "@inv/service-catalog";
 import { beforeAll, describe, expect, test } from "vitest";
 import { acceptsTags } from "./testing/aws-schema.js";
 import { containersOf, ecsService, processOn } from "./testing/ecs.js";
 import { accessLogTests } from "./testing/exposed-stack.js";
-import { runProgram, secretValue, secretVersionId, testImage, type MockCloud } from "./testing/mock-cloud.js";
+import { builtImageDigest, registry, registryPassword, runProgram, secretContent, secretValue, secretVersionId, type MockCloud } from "./testing/mock-cloud.js";
 
-const services = processes.map((p) => ({ name: p.name, port: p.grpcPort }));
+const services = processes.map((p) => ({ name: p.name, port: p.grpcPort, process: p }));
 const secretVersion = "aws:secretsmanager/secretVersion:SecretVersion";
 /** Variables whose values are credentials: never plain environment. */
-const credentials = ["DATABASE_URL", "REDIS_URL", "SERVICE_SECRET", "ADMIN_PASSWORD", "AUTH_SIGNING_KEYS"];
+const credentials = [
+  "DATABASE_URL",
+  "DATABASE_ADMIN_URL",
+  ...processes.map((p) => databaseUrlVariable(p.name)),
+  "REDIS_URL",
+  "SERVICE_SECRET",
+  "ADMIN_PASSWORD",
+  "AUTH_SIGNING_KEYS",
+];
+const dataOwners = processes.filter((p) => p.databaseSchema !== null).map((p) => p.name);
+const taskDefinitionType = "aws:ecs/taskDefinition:TaskDefinition";
+const migrationRun = "command:local:Command";
 
 describe("the dev stack", () => {
   let cloud: MockCloud;
@@ -33,6 +44,49 @@ describe("the dev stack", () => {
     }
   });
 
+  test("fails the update on a failed rollout: circuit breaker with rollback, wait for steady state, then check the revision", () => {
+    const checks = cloud.ofType(migrationRun).filter((c) => c.name.endsWith("-rollout"));
+    expect(checks).toHaveLength(5);
+    for (const service of cloud.ofType(ecsService)) {
+      expect(service.inputs).toMatchObject({ waitForSteadyState: true, deploymentCircuitBreaker: { enable: true, rollback: true } });
+      const check = checks.find((c) => c.inputs["environment"]["SERVICE"] === service.inputs["name"]);
+      expect(check?.inputs["environment"]).toEqual({
+        REGION: "eu-central-1",
+        CLUSTER: "inventory-dev",
+        SERVICE: service.inputs["name"],
+        TASK_DEFINITION: service.inputs["taskDefinition"],
+      });
+      expect(check?.inputs["triggers"]).toEqual([service.inputs["taskDefinition"]]);
+      expect(check?.dependsOn).toEqual([expect.stringMatching(new RegExp(`aws:ecs/service:Service::${service.name}$`))]);
+    }
+  });
+
+  test("lets Cloud Map answer with healthy tasks only, as ECS reports their health checks", () => {
+    const registries = cloud.ofType("aws:servicediscovery/service:Service");
+    expect(registries).toHaveLength(5);
+    for (const registry of registries) expect(registry.inputs["healthCheckCustomConfig"]).toEqual({ failureThreshold: 1 });
+  });
+
+  test("reaches ECR, CloudWatch Logs and Secrets Manager through interface endpoints in the private subnets, with private DNS", () => {
+    const endpoints = cloud.ofType("aws:ec2/vpcEndpoint:VpcEndpoint").filter((e) => e.inputs["vpcEndpointType"] === "Interface");
+    expect(endpoints.map((e) => e.inputs["serviceName"]).sort()).toEqual(
+      ["ecr.api", "ecr.dkr", "logs", "secretsmanager"].map((s) => `com.amazonaws.eu-central-1.${s}`).sort(),
+    );
+    const [vpc] = cloud.ofType("aws:ec2/vpc:Vpc");
+    for (const endpoint of endpoints) {
+      expect(endpoint.inputs).toMatchObject({ vpcId: vpc?.id, privateDnsEnabled: true });
+      expect((endpoint.inputs["subnetIds"] as string[]).map((id) => cloud.referredTo(id).name)).toEqual(["inventory-dev-private-1", "inventory-dev-private-2"]);
+      expect((endpoint.inputs["securityGroupIds"] as string[]).map((id) => cloud.referredTo(id).name)).toEqual(["inventory-dev-endpoints"]);
+    }
+  });
+
+  test("reaches S3 (ECR's image layers) through a gateway endpoint on every private route table", () => {
+    const [s3, ...more] = cloud.ofType("aws:ec2/vpcEndpoint:VpcEndpoint").filter((e) => e.inputs["vpcEndpointType"] === "Gateway");
+    expect(more).toEqual([]);
+    expect(s3?.inputs["serviceName"]).toBe("com.amazonaws.eu-central-1.s3");
+    expect((s3?.inputs["routeTableIds"] as string[]).map((id) => cloud.referredTo(id).name)).toEqual(["inventory-dev-private-1", "inventory-dev-private-2"]);
+  });
+
   test("runs the services in the private subnets", () => {
     for (const service of cloud.ofType(ecsService)) {
       const subnets = (service.inputs["networkConfiguration"].subnets as string[]).map((id) => cloud.referredTo(id).name);
@@ -40,18 +94,65 @@ describe("the dev stack", () => {
     }
   });
 
-  test.each(services)("starts $name from the shared image on its gRPC port, health-checked over grpc.health.v1", ({ name, port }) => {
+  test.each(services)("starts $name from the shared image on its gRPC port, health-checked over grpc.health.v1", ({ name, port, process }) => {
     const { container, environment } = processOn(cloud, name);
-    expect(container.image).toBe(testImage);
-    expect(container.command).toEqual(["node", "--import", "tsx", `services/${name}/src/main.ts`]);
+    expect(container.image).toBe(`${registry}/inventory-dev@${builtImageDigest("inventory-dev")}`);
+    expect(container.command).toEqual(serviceCommand(process));
     expect(container.portMappings).toEqual([expect.objectContaining({ containerPort: port })]);
     expect(environment).toMatchObject({ GRPC_PORT: String(port), GRPC_HOST: "0.0.0.0" });
     expect(container.healthCheck.command).toEqual(["CMD", "sh", "scripts/grpc-health.sh", `127.0.0.1:${port}`]);
   });
 
+  test("builds the repository's Dockerfile for the tasks' platform and pushes it to the stack's repository, tagged by content", () => {
+    const [image, ...more] = cloud.ofType("docker-build:index:Image");
+    expect(more).toEqual([]);
+    const [repository] = cloud.ofType("aws:ecr/repository:Repository");
+    expect(image?.inputs).toMatchObject({ push: true, context: { location: ".." }, dockerfile: { location: "../Dockerfile" } });
+    expect(image?.inputs["tags"]).toEqual([expect.stringMatching(new RegExp(`^${registry}/inventory-dev:amd64-[0-9a-f]{32}$`))]);
+    // Logged in with the registry's token, which stays a secret (encrypted in the state, masked in output).
+    expect(secretContent(image?.inputs["registries"])).toEqual([
+      { address: `${registry}/${repository?.inputs["name"]}`, username: "AWS", password: registryPassword },
+    ]);
+    const platforms = image?.inputs["platforms"] as string[];
+    const architectures = cloud.ofType("aws:ecs/taskDefinition:TaskDefinition").map((t) => t.inputs["runtimePlatform"]);
+    expect(architectures).toHaveLength(6); // five processes and the migration
+    for (const platform of architectures) expect(platform).toEqual({ operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" });
+    expect(platforms).toEqual(["linux/amd64"]);
+  });
+
+  test("runs every task from the built image by digest, never by tag", () => {
+    const taskDefinitions = cloud.ofType("aws:ecs/taskDefinition:TaskDefinition");
+    expect(taskDefinitions.length).toBeGreaterThanOrEqual(5);
+    for (const taskDefinition of taskDefinitions) {
+      for (const container of containersOf(taskDefinition)) {
+        expect(container.image).toMatch(/^[^@:]+(:\d+)?\/[^@:]+@sha256:[0-9a-f]{64}$/);
+        expect(container.image).toBe(outputs["imageRef"]);
+      }
+    }
+    expect(outputs["imageRef"]).toBe(`${outputs["repositoryUrl"]}@${builtImageDigest("inventory-dev")}`);
+  });
+
+  test("keeps images in an ECR repository with immutable tags, a scan on push and a lifecycle policy", () => {
+    const [repository, ...more] = cloud.ofType("aws:ecr/repository:Repository");
+    expect(more).toEqual([]);
+    expect(repository?.inputs).toMatchObject({
+      name: "inventory-dev",
+      imageTagMutability: "IMMUTABLE",
+      imageScanningConfiguration: { scanOnPush: true },
+      forceDelete: true,
+    });
+    const [lifecycle] = cloud.ofType("aws:ecr/lifecyclePolicy:LifecyclePolicy");
+    expect(lifecycle?.inputs["repository"]).toBe("inventory-dev");
+    const { rules } = JSON.parse(lifecycle?.inputs["policy"]) as { rules: { selection: Record<string, unknown> }[] };
+    expect(rules.map((r) => r.selection)).toEqual([
+      { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 3 },
+      { tagStatus: "tagged", tagPatternList: ["*"], countType: "imageCountMoreThan", countNumber: 20 },
+    ]);
+  });
+
   test("points the edge at every service through its Cloud Map name", () => {
     const { container, environment } = processOn(cloud, "edge");
-    expect(container.command).toEqual(["node", "--import", "tsx", "edge/src/main.ts"]);
+    expect(container.command).toEqual(edgeCommand);
     expect(environment).toMatchObject({
       HTTP_PORT: "8080",
       WAREHOUSE_GRPC_TARGET: "dns:///warehouse.inventory.internal:50051",
@@ -83,23 +184,41 @@ describe("the dev stack", () => {
     for (const other of cloud.ofType(ecsService).filter((s) => s !== service)) expect(other.inputs["loadBalancers"] ?? []).toEqual([]);
   });
 
-  test("scales every service between its bounds on 70 % average CPU", () => {
+  test("scales every service between its bounds on 70 % average CPU, and the edge also on requests per task", () => {
     const targets = cloud.ofType("aws:appautoscaling/target:Target");
     expect(targets.map((t) => t.inputs["resourceId"]).sort()).toEqual(
       ["edge", "inventory", "reservation", "user", "warehouse"].map((s) => `service/inventory-dev/${s}`),
     );
     for (const target of targets) expect(target.inputs).toMatchObject({ minCapacity: 1, maxCapacity: 2, scalableDimension: "ecs:service:DesiredCount" });
     const policies = cloud.ofType("aws:appautoscaling/policy:Policy");
-    expect(policies).toHaveLength(targets.length);
-    for (const policy of policies) {
-      expect(policy.inputs).toMatchObject({
-        policyType: "TargetTrackingScaling",
-        targetTrackingScalingPolicyConfiguration: {
-          targetValue: 70,
-          predefinedMetricSpecification: { predefinedMetricType: "ECSServiceAverageCPUUtilization" },
+    const metricsOf = (service: string) =>
+      policies
+        .filter((p) => p.inputs["resourceId"] === `service/inventory-dev/${service}`)
+        .map((p) => ({ type: p.inputs["policyType"], ...p.inputs["targetTrackingScalingPolicyConfiguration"] }));
+    const cpu = {
+      type: "TargetTrackingScaling",
+      targetValue: 70,
+      predefinedMetricSpecification: { predefinedMetricType: "ECSServiceAverageCPUUtilization" },
+      scaleOutCooldown: 60,
+      scaleInCooldown: 180,
+    };
+    for (const service of services) expect(metricsOf(service.name)).toEqual([cpu]);
+    expect(metricsOf("edge")).toEqual([
+      cpu,
+      {
+        ...cpu,
+        // 6,000 a minute per 256 CPU units of the edge's size.
+        targetValue: 6000,
+        predefinedMetricSpecification: {
+          predefinedMetricType: "ALBRequestCountPerTarget",
+          resourceLabel: "app/inventory-dev-edge/50dc6c495c0c9188/targetgroup/inventory-dev-edge/73e2d6bc24d8a067",
         },
-      });
-    }
+      },
+    ]);
+  });
+
+  test("sizes every task at the stack's defaults, the migration included", () => {
+    for (const taskDefinition of cloud.ofType(taskDefinitionType)) expect(taskDefinition.inputs).toMatchObject({ cpu: "256", memory: "512" });
   });
 
   /** The name of the Secrets Manager secret an ECS `valueFrom` reads, checking it is pinned to the secret's one version. */
@@ -113,7 +232,8 @@ describe("the dev stack", () => {
 
   test.each(services)("hands $name its credentials only as Secrets Manager secrets, pinned to their versions", ({ name }) => {
     expect(secretsOf(name)).toEqual({
-      DATABASE_URL: "inventory-dev-database-url",
+      // Its own role's URL, never the master's.
+      ...(dataOwners.includes(name) ? { DATABASE_URL: `inventory-dev-${name}-database-url` } : {}),
       REDIS_URL: "inventory-dev-redis-url",
       SERVICE_SECRET: "inventory-dev-service-secret",
       // The first admin's password and the token signing keys: the user service's alone.
@@ -155,8 +275,9 @@ describe("the dev stack", () => {
 
   test("puts no plain-text credential in any task definition", () => {
     const generated = cloud.generatedSecrets();
-    // Four passwords (database, cache, service secret, admin) and the signing key's seed in three encodings.
-    expect(generated).toHaveLength(7);
+    // Passwords (database master, one per data-owning service, cache, service secret, admin) and the signing key's seed
+    // in three encodings.
+    expect(generated).toHaveLength(4 + dataOwners.length + 3);
     const signingKeys = JSON.parse(secretValue(cloud.named(secretVersion, "inventory-dev-auth-signing-keys").inputs["secretString"])) as { d: string }[];
     for (const taskDefinition of cloud.ofType("aws:ecs/taskDefinition:TaskDefinition")) {
       const [container] = containersOf(taskDefinition);
@@ -171,7 +292,9 @@ describe("the dev stack", () => {
   test("wraps every stored value as a Pulumi secret", () => {
     const versions = cloud.ofType(secretVersion);
     expect(versions.map((v) => v.name).sort()).toEqual(
-      ["admin-password", "auth-signing-keys", "database-url", "redis-url", "service-secret"].map((n) => `inventory-dev-${n}`),
+      ["admin-password", "auth-signing-keys", "database-admin-url", ...dataOwners.map((n) => `${n}-database-url`), "redis-url", "service-secret"]
+        .map((n) => `inventory-dev-${n}`)
+        .sort(),
     );
     for (const version of versions) secretValue(version.inputs["secretString"]);
   });
@@ -191,6 +314,17 @@ describe("the dev stack", () => {
     }
     expect(readable).toContain(arnOf("inventory-dev-service-secret"));
     expect(taskDefinition.inputs["taskRoleArn"]).toBeUndefined();
+
+    // Pulling: a login token (which no repository scopes), then layers of the stack's repository alone.
+    const repositoryArn = cloud.ofType("aws:ecr/repository:Repository")[0]?.arn;
+    const ecr = statements.filter((s) => s.Action.some((a) => a.startsWith("ecr:")));
+    expect(ecr).toEqual([
+      { Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: "*" },
+      { Effect: "Allow", Action: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"], Resource: repositoryArn },
+    ]);
+    for (const statement of statements) {
+      if (statement.Resource === "*") expect(statement.Action).toEqual(["ecr:GetAuthorizationToken"]);
+    }
   });
 
   test("sends every container's output to its own CloudWatch log group", () => {
@@ -202,7 +336,7 @@ describe("the dev stack", () => {
       });
     }
     const groups = cloud.ofType("aws:cloudwatch/logGroup:LogGroup");
-    expect(groups).toHaveLength(5);
+    expect(groups).toHaveLength(6);
     for (const group of groups) expect(group.inputs["retentionInDays"]).toBe(7);
   });
 
@@ -219,6 +353,108 @@ describe("the dev stack", () => {
         tags: { product: "inventory-management", environment: "dev" },
       });
     }
+  });
+
+  describe("the migration", () => {
+    const migrate = () => {
+      const [taskDefinition, ...more] = cloud.ofType(taskDefinitionType).filter((t) => t.inputs["family"] === "inventory-dev-migrate");
+      expect(more).toEqual([]);
+      const [container] = containersOf(taskDefinition!);
+      const secrets = Object.fromEntries(container!.secrets.map((s) => [s.name, s.valueFrom]));
+      const environment = Object.fromEntries(container!.environment.map((e) => [e.name, e.value]));
+      return { taskDefinition: taskDefinition!, container: container!, secrets, environment };
+    };
+
+    test("runs the catalog's migrate command from the same image, with no port and no health check", () => {
+      const { container } = migrate();
+      expect(container.command).toEqual(migrateCommand);
+      expect(container.image).toBe(outputs["imageRef"]);
+      expect(container.portMappings).toEqual([]);
+      expect(container.healthCheck).toBeUndefined();
+    });
+
+    test("gets exactly what the catalog says apps/migrate reads, credentials only as secrets, plus the RDS CA", () => {
+      const { secrets, environment } = migrate();
+      expect([...Object.keys(secrets), ...Object.keys(environment).filter((v) => v !== "NODE_EXTRA_CA_CERTS")].sort()).toEqual(
+        variablesReadBy("migrate")
+          .map((v) => v.name)
+          .sort(),
+      );
+      expect(Object.keys(environment).sort()).toEqual(["LOG_LEVEL", "NODE_EXTRA_CA_CERTS"]);
+      expect(environment["NODE_EXTRA_CA_CERTS"]).toBe("/app/certs/rds-global-bundle.pem");
+    });
+
+    test("gets the master user's URL as DATABASE_ADMIN_URL and each data owner's own URL, the one that service runs with", () => {
+      const { secrets } = migrate();
+      expect(secretNamed(secrets["DATABASE_ADMIN_URL"] ?? "")).toBe("inventory-dev-database-admin-url");
+      for (const name of dataOwners) {
+        const variable = databaseUrlVariable(name as (typeof processes)[number]["name"]);
+        expect(secretNamed(secrets[variable] ?? "")).toBe(`inventory-dev-${name}-database-url`);
+        expect(processOn(cloud, name).container.secrets.find((s) => s.name === "DATABASE_URL")?.valueFrom).toBe(secrets[variable]);
+      }
+    });
+
+    test("hands the master user's URL to the migration task alone, and lets only its execution role read it", () => {
+      const adminSecret = cloud.named(secretVersion, "inventory-dev-database-admin-url");
+      const readers = cloud
+        .ofType(taskDefinitionType)
+        .filter((t) => (t.inputs["containerDefinitions"] as string).includes(adminSecret.arn))
+        .map((t) => t.inputs["family"]);
+      expect(readers).toEqual(["inventory-dev-migrate"]);
+      const roles = cloud
+        .ofType("aws:iam/rolePolicy:RolePolicy")
+        .filter((p) => (p.inputs["policy"] as string).includes(adminSecret.arn))
+        .map((p) => cloud.referredTo(p.inputs["role"]).id);
+      expect(roles).toEqual([cloud.referredTo(migrate().taskDefinition.inputs["executionRoleArn"]).id]);
+    });
+
+    test("starts the task with the AWS CLI on Fargate in the private subnets behind its own group, and waits for it", () => {
+      const run = cloud.named(migrationRun, "inventory-dev-migrate-run");
+      expect(run?.inputs["interpreter"]).toEqual(["/bin/sh", "-c"]);
+      expect(run?.inputs["create"]).toContain("aws ecs run-task");
+      expect(run?.inputs["create"]).toContain("--launch-type FARGATE");
+      expect(run?.inputs["create"]).toContain("aws ecs wait tasks-stopped");
+      const environment = run?.inputs["environment"] as Record<string, string>;
+      expect(environment).toMatchObject({ REGION: "eu-central-1", TASK_DEFINITION: migrate().taskDefinition.arn, LOG_GROUP: "/ecs/inventory-dev/migrate" });
+      expect(cloud.referredTo(environment["CLUSTER"] ?? "").type).toBe("aws:ecs/cluster:Cluster");
+      expect((environment["SUBNETS"] ?? "").split(",").map((id) => cloud.referredTo(id).name)).toEqual(["inventory-dev-private-1", "inventory-dev-private-2"]);
+      expect(cloud.referredTo(environment["SECURITY_GROUP"] ?? "").name).toBe("inventory-dev-migrate");
+    });
+
+    test("runs again for every new image and every new task definition revision", () => {
+      const run = cloud.named(migrationRun, "inventory-dev-migrate-run");
+      expect(run?.inputs["triggers"]).toEqual([builtImageDigest("inventory-dev"), migrate().taskDefinition.arn]);
+    });
+
+    test("runs before any ECS service is created or updated, edge included", () => {
+      const run = cloud.named(migrationRun, "inventory-dev-migrate-run");
+      const services = cloud.ofType(ecsService);
+      expect(services).toHaveLength(5);
+      for (const service of services) {
+        expect({ service: service.inputs["name"], after: service.dependsOn?.filter((urn) => urn.endsWith(`${migrationRun}::${run?.name}`)) }).toEqual({
+          service: service.inputs["name"],
+          after: [expect.any(String)],
+        });
+      }
+    });
+
+    test("waits for the database, its security rules, the network and the VPC endpoints before it runs", () => {
+      const run = cloud.named(migrationRun, "inventory-dev-migrate-run");
+      // urn:pulumi:<stack>::<project>::<parent types joined by $>$<type>::<name>
+      expect(run?.dependsOn?.map((urn) => urn.split("::").at(-2)?.split("$").at(-1)).sort()).toEqual(
+        ["inventory:platform:DataStores", "inventory:platform:Network", "inventory:platform:SecurityGroups", "inventory:platform:VpcEndpoints"].sort(),
+      );
+    });
+  });
+
+  test.each(processes)("gives $name the RDS CA exactly when it keeps data", ({ name, databaseSchema }) => {
+    expect(processOn(cloud, name).environment["NODE_EXTRA_CA_CERTS"]).toBe(databaseSchema === null ? undefined : "/app/certs/rds-global-bundle.pem");
+  });
+
+  test("gives the edge no database: no URL, no CA, no secret of the database", () => {
+    const { container, environment } = processOn(cloud, "edge");
+    expect(environment["NODE_EXTRA_CA_CERTS"]).toBeUndefined();
+    expect(container.secrets.map((s) => s.name).filter((n) => n.includes("DATABASE"))).toEqual([]);
   });
 
   accessLogTests(() => ({ cloud }));

@@ -22,6 +22,8 @@ export interface EdgeArgs extends ProcessPlacement {
   accessLogs: { bucket: pulumi.Input<string>; ready: pulumi.Resource };
   /** Production keeps its load balancer (and so its DNS name) against an accidental delete. */
   protectLoadBalancer: boolean;
+  /** Requests a minute per edge task that autoscaling keeps to (ALBRequestCountPerTarget). */
+  requestsPerTarget: number;
 }
 
 /** Proxies between the internet and the edge that append to X-Forwarded-For: the ALB. */
@@ -107,6 +109,10 @@ export class Edge extends pulumi.ComponentResource {
           healthCheck: ["CMD", ...edgeProcess.healthCheck],
         },
         loadBalancer: { targetGroupArn: targets.arn, listener },
+        requestScaling: {
+          resourceLabel: pulumi.interpolate`${loadBalancer.arnSuffix}/${targets.arnSuffix}`,
+          requestsPerTarget: args.requestsPerTarget,
+        },
       },
       child,
     );

@@ -31,6 +31,8 @@ export class Network extends pulumi.ComponentResource {
   readonly cidrBlock = vpcCidr;
   readonly publicSubnetIds: pulumi.Output<string>[];
   readonly privateSubnetIds: pulumi.Output<string>[];
+  /** One per private subnet: the S3 gateway endpoint adds its route to each. */
+  readonly privateRouteTableIds: pulumi.Output<string>[];
   readonly databaseSubnetIds: pulumi.Output<string>[];
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -127,6 +129,7 @@ export class Network extends pulumi.ComponentResource {
 
     this.publicSubnetIds = publicSubnets.map((s) => s.id);
     this.privateSubnetIds = privateSubnets.map((s) => s.id);
+    this.privateRouteTableIds = privateRoutes.map((t) => t.id);
     this.databaseSubnetIds = databaseSubnets.map((s) => s.id);
     this.registerOutputs({
       vpcId: this.vpcId,

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import { acceptsTags } from "./testing/aws-schema.js";
 import { ecsService } from "./testing/ecs.js";
+import { deploymentTests } from "./testing/deployment.js";
 import { exposedStackTests } from "./testing/exposed-stack.js";
 import { publicEndpoint, runProgram, type MockCloud } from "./testing/mock-cloud.js";
 
@@ -44,6 +45,7 @@ describe("the prod stack", () => {
   });
 
   exposedStackTests("prod", () => ({ cloud, outputs }));
+  deploymentTests("prod", () => ({ cloud, outputs }));
 
   test("tags every taggable resource with the product and the environment", () => {
     const taggable = cloud.resources.filter((r) => acceptsTags(r.type));

@@ -15,6 +15,7 @@ describe("security groups of the dev stack", () => {
   let loadBalancerGroup: string;
   let databaseGroup: string;
   let cacheGroup: string;
+  let migrateGroup: string;
 
   /** Ingress rules of a group as "source:port", the source being a group id or a CIDR. */
   const admitted = (groupId: string) =>
@@ -39,6 +40,7 @@ describe("security groups of the dev stack", () => {
     loadBalancerGroup = cloud.ofType("aws:lb/loadBalancer:LoadBalancer")[0]?.inputs["securityGroups"][0];
     databaseGroup = cloud.ofType("aws:rds/instance:Instance")[0]?.inputs["vpcSecurityGroupIds"][0];
     cacheGroup = cloud.ofType("aws:elasticache/replicationGroup:ReplicationGroup")[0]?.inputs["securityGroupIds"][0];
+    migrateGroup = cloud.named("aws:ec2/securityGroup:SecurityGroup", "inventory-dev-migrate").id;
   });
 
   test("gives each process a group of its own", () => {
@@ -64,12 +66,32 @@ describe("security groups of the dev stack", () => {
     expect(admitted(groupOf[name] ?? "")).toEqual(only([groupOf["edge"] ?? "", ...serviceGroups], port));
   });
 
-  test("admits Postgres only from the service groups", () => {
-    expect(admitted(databaseGroup)).toEqual(only(serviceGroups, 5432));
+  test("admits Postgres only from the services that keep data and the migration task", () => {
+    const owners = processes.filter((p) => p.databaseSchema !== null).map((p) => groupOf[p.name] ?? "");
+    expect(admitted(databaseGroup)).toEqual(only([...owners, migrateGroup], 5432));
+    expect(admitted(databaseGroup)).not.toContainEqual(expect.stringContaining(groupOf["edge"] ?? "edge"));
+  });
+
+  test("runs the migration task in a group that admits nothing and sends only to Postgres and HTTPS", () => {
+    const run = cloud.named("command:local:Command", "inventory-dev-migrate-run");
+    expect(run.inputs["environment"]["SECURITY_GROUP"]).toBe(migrateGroup);
+    expect(admitted(migrateGroup)).toEqual([]);
+    const sends = cloud
+      .ofType(egressRule)
+      .filter((r) => r.inputs["securityGroupId"] === migrateGroup)
+      .map((r) => `${r.inputs["referencedSecurityGroupId"] ?? r.inputs["cidrIpv4"]}:${r.inputs["fromPort"]}`);
+    expect(sends).toEqual(expect.arrayContaining([`${databaseGroup}:5432`, "0.0.0.0/0:443"]));
+    expect(sends.filter((s) => !s.endsWith(":443") && !s.endsWith(":5432"))).toEqual([]);
   });
 
   test("admits Redis only from the services and the edge", () => {
     expect(admitted(cacheGroup)).toEqual(only([...serviceGroups, groupOf["edge"] ?? ""], 6379));
+  });
+
+  test("admits HTTPS at the VPC interface endpoints only from the tasks: edge, services and the migration", () => {
+    const endpoints = cloud.named("aws:ec2/securityGroup:SecurityGroup", "inventory-dev-endpoints").id;
+    expect(admitted(endpoints)).toEqual(only([groupOf["edge"] ?? "", ...serviceGroups, migrateGroup], 443));
+    expect(cloud.ofType(egressRule).filter((r) => r.inputs["securityGroupId"] === endpoints)).toEqual([]);
   });
 
   test("lets the load balancer send only to the edge, and the data stores send nothing", () => {

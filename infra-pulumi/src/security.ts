@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { edgeProcess, serviceProcesses, type ProcessName } from "./processes.js";
+import { edgeProcess, type ProcessName, type ServiceProcess, serviceProcesses } from "./processes.js";
 
 export const postgresPort = 5432;
 export const redisPort = 6379;
@@ -9,6 +9,8 @@ const anywhere = "0.0.0.0/0";
 
 export interface SecurityGroupsArgs {
   vpcId: pulumi.Input<string>;
+  /** The service processes (default: the catalog's); those with a `databaseSchema` reach Postgres. */
+  processes?: readonly ServiceProcess[];
 }
 
 type Group = aws.ec2.SecurityGroup;
@@ -17,17 +19,23 @@ type Group = aws.ec2.SecurityGroup;
  * Who may talk to whom, in one place. Every group starts closed (the provider drops AWS's default allow-all
  * egress) and each rule names the group it admits, so only the load balancer is reachable from the internet:
  *
- *   internet ─80/443─▶ alb ─8080─▶ edge ─gRPC─▶ services ─5432─▶ database
+ *   internet ─80/443─▶ alb ─8080─▶ edge ─gRPC─▶ services ─5432─▶ database ◀─5432─ migrate
  *                                    └──────────┴──6379──▶ cache
  *
- * Tasks also reach AWS APIs (ECR, CloudWatch Logs, Secrets Manager) on 443 through the NAT gateways.
+ * Only the services that keep data (a `databaseSchema` in the catalog) and the migration task reach Postgres.
+ * Tasks reach AWS APIs (ECR, CloudWatch Logs, Secrets Manager) on 443 at the VPC interface endpoints, whose group
+ * admits the tasks alone; S3 (ECR's image layers) through its gateway endpoint, anything else through NAT.
  */
 export class SecurityGroups extends pulumi.ComponentResource {
   readonly loadBalancer: Group;
   readonly edge: Group;
   readonly services: Record<ProcessName, Group>;
+  /** The one-off migration task: Postgres and AWS APIs out, nothing in. */
+  readonly migrate: Group;
   readonly database: Group;
   readonly cache: Group;
+  /** The VPC interface endpoints (ECR, CloudWatch Logs, Secrets Manager): HTTPS from the tasks only. */
+  readonly endpoints: Group;
 
   constructor(name: string, args: SecurityGroupsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("inventory:platform:SecurityGroups", name, {}, opts);
@@ -48,12 +56,15 @@ export class SecurityGroups extends pulumi.ComponentResource {
 
     this.loadBalancer = group("alb", "Public HTTP(S) into the edge load balancer");
     this.edge = group("edge", "Edge tasks: HTTP from the load balancer only");
+    const processes = args.processes ?? serviceProcesses;
     this.services = Object.fromEntries(
-      serviceProcesses.map((p) => [p.name, group(p.name, `${p.name} tasks: gRPC ${p.grpcPort} from the edge and the services`)]),
+      processes.map((p) => [p.name, group(p.name, `${p.name} tasks: gRPC ${p.grpcPort} from the edge and the services`)]),
     ) as Record<ProcessName, Group>;
-    this.database = group("database", `Postgres ${postgresPort} from the services only`);
+    this.migrate = group("migrate", "Migration task: Postgres and AWS APIs out, nothing in");
+    this.database = group("database", `Postgres ${postgresPort} from the services that keep data and the migration task only`);
     this.cache = group("cache", `Redis ${redisPort} from the services and the edge only`);
-    const serviceGroups = serviceProcesses.map((p) => ({ process: p, group: this.services[p.name] }));
+    this.endpoints = group("endpoints", "VPC interface endpoints: HTTPS from the tasks only");
+    const serviceGroups = processes.map((p) => ({ process: p, group: this.services[p.name] }));
 
     const allow = new Rules(name, (g) => roles.get(g) ?? "unknown", this);
     for (const port of [80, https]) allow.fromCidr(this.loadBalancer, anywhere, port);
@@ -63,9 +74,13 @@ export class SecurityGroups extends pulumi.ComponentResource {
       allow.between(this.edge, target.group, target.process.grpcPort);
       for (const caller of serviceGroups) allow.between(caller.group, target.group, target.process.grpcPort);
     }
-    for (const caller of serviceGroups) allow.between(caller.group, this.database, postgresPort);
+    const dataOwners = serviceGroups.filter((s) => s.process.databaseSchema !== null).map((s) => s.group);
+    for (const caller of [...dataOwners, this.migrate]) allow.between(caller, this.database, postgresPort);
     for (const caller of [this.edge, ...serviceGroups.map((s) => s.group)]) allow.between(caller, this.cache, redisPort);
-    for (const task of [this.edge, ...serviceGroups.map((s) => s.group)]) allow.toCidr(task, anywhere, https);
+    const tasks = [this.edge, ...serviceGroups.map((s) => s.group), this.migrate];
+    for (const task of tasks) allow.between(task, this.endpoints, https);
+    // S3 (image layers, through the gateway endpoint) has no group to name, and NAT is the way to anything else.
+    for (const task of tasks) allow.toCidr(task, anywhere, https);
 
     this.registerOutputs({});
   }

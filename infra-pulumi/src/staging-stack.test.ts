@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import { acceptsTags } from "./testing/aws-schema.js";
 import { ecsService } from "./testing/ecs.js";
+import { deploymentTests } from "./testing/deployment.js";
 import { exposedStackTests } from "./testing/exposed-stack.js";
 import { publicEndpoint, runProgram, type MockCloud } from "./testing/mock-cloud.js";
 
@@ -32,6 +33,7 @@ describe("the staging stack", () => {
   });
 
   exposedStackTests("staging", () => ({ cloud, outputs }));
+  deploymentTests("staging", () => ({ cloud, outputs }));
 
   test("tags every taggable resource with the product and the environment", () => {
     const taggable = cloud.resources.filter((r) => acceptsTags(r.type));

@@ -21,6 +21,8 @@ export interface CreatedResource {
   readonly inputs: Record<string, any>;
   /** The resource's `protect` option (only recorded by `runProgram`, which sees the options). */
   readonly protect?: boolean;
+  /** URNs of the resources in its `dependsOn` option (only recorded by `runProgram`), e.g. `urn:pulumi:…::command:local:Command::x`. */
+  readonly dependsOn?: readonly string[];
 }
 
 export type Stack = "dev" | "staging" | "prod";
@@ -33,6 +35,8 @@ export class MockCloud {
   readonly resources: CreatedResource[] = [];
   /** `protect` of each resource by `type::name`, recorded by a stack transformation before the mocks see it. */
   readonly protected = new Map<string, boolean>();
+  /** URNs of each resource's `dependsOn` by `type::name`, recorded like `protected`. */
+  readonly dependencies = new Map<string, string[]>();
 
   ofType(type: string): CreatedResource[] {
     return this.resources.filter((r) => r.type === type);
@@ -80,6 +84,13 @@ export function generatedBytes(name: string, length: number): Buffer {
 /** The version id the mocks give a Secrets Manager secret version. */
 export const secretVersionId = (name: string) => `version-${name}`;
 
+/** Any value `pulumi.secret` wrapped (or that holds a secret), as it reaches the engine: its plain value. */
+export function secretContent(input: unknown): unknown {
+  const wrapped = input as { [key: string]: unknown; value?: unknown } | undefined;
+  if (wrapped?.["4dabf18193072939515e22adb298388d"] !== "1b47061264138c4ac30d75fd1eb44270") throw new Error(`expected a secret, got ${JSON.stringify(input)}`);
+  return wrapped.value;
+}
+
 /** A value `pulumi.secret` wrapped, as it reaches the engine (encrypted in state, masked in output): its plain value. */
 export function secretValue(input: unknown): string {
   const wrapped = input as { [key: string]: unknown; value?: unknown } | undefined;
@@ -88,6 +99,14 @@ export function secretValue(input: unknown): string {
   }
   return wrapped.value;
 }
+
+export const account = "123456789012";
+/** The account's private ECR registry in the test region. */
+export const registry = `${account}.dkr.ecr.${region}.amazonaws.com`;
+/** The digest the mocks give an image built by a docker-build Image of this name. */
+export const builtImageDigest = (name: string) => `sha256:${createHash("sha256").update(`image:${name}`).digest("hex")}`;
+/** The password the mocked `aws.ecr.getAuthorizationToken` returns. */
+export const registryPassword = "mock-ecr-authorization-password";
 
 /** The outputs AWS would compute that the program reads back. */
 function computedOutputs(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
@@ -105,9 +124,18 @@ function computedOutputs(type: string, name: string, inputs: Record<string, any>
     case "aws:elasticache/replicationGroup:ReplicationGroup":
       return { primaryEndpointAddress: `master.${name}.cache.amazonaws.test` };
     case "aws:lb/loadBalancer:LoadBalancer":
-      return { dnsName: `${name}.${region}.elb.amazonaws.test`, zoneId: loadBalancerZoneId };
+      return { dnsName: `${name}.${region}.elb.amazonaws.test`, zoneId: loadBalancerZoneId, arnSuffix: `app/${name}/50dc6c495c0c9188` };
+    case "aws:lb/targetGroup:TargetGroup":
+      return { arnSuffix: `targetgroup/${name}/73e2d6bc24d8a067` };
     case "aws:s3/bucket:Bucket":
       return { bucket: `${inputs["bucketPrefix"] ?? ""}generated` };
+    case "aws:ecr/repository:Repository":
+      return { repositoryUrl: `${registry}/${inputs["name"] ?? name}`, registryId: account };
+    case "docker-build:index:Image": {
+      const digest = builtImageDigest(name);
+      const [tag] = inputs["tags"] as string[];
+      return { digest, ref: `${tag}@${digest}` };
+    }
     default:
       return {};
   }
@@ -123,7 +151,18 @@ export async function startMockCloud(config: Record<string, string>, stack = "te
         const className = type.split(":").pop() ?? type;
         const id = `${className}-${name}`;
         const arn = `arn:aws:mock:${region}:123456789012:${className}/${name}`;
-        cloud.resources.push({ type, name, id, arn, inputs, protect: cloud.protected.get(`${type}::${name}`) });
+        const key = `${type}::${name}`;
+        cloud.resources.push({
+          type,
+          name,
+          id,
+          arn,
+          inputs,
+          protect: cloud.protected.get(key),
+          get dependsOn() {
+            return cloud.dependencies.get(key);
+          },
+        });
         return { id, state: { arn, name: inputs.name ?? name, ...inputs, ...computedOutputs(type, name, inputs) } };
       },
       call({ token }) {
@@ -134,6 +173,8 @@ export async function startMockCloud(config: Record<string, string>, stack = "te
             return { arn: elbServiceAccountArn, id: "054676820928", region };
           case "aws:index/getRegion:getRegion":
             return { name: region, region };
+          case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+            return { userName: "AWS", password: registryPassword, proxyEndpoint: `https://${registry}`, authorizationToken: "QVdTOm1vY2s=" };
           default:
             throw new Error(`no mock for ${token}`);
         }
@@ -161,10 +202,17 @@ export function stackConfig(stack: Stack, overrides: Record<string, string> = {}
 
 /** Runs the whole program (`src/index.ts`) for a stack, as `pulumi up` would, and returns what it created. */
 export async function runProgram(stack: Stack, overrides: Record<string, string> = {}): Promise<{ cloud: MockCloud; outputs: Record<string, unknown> }> {
-  const cloud = await startMockCloud(stackConfig(stack, { [`${project}:image`]: testImage, ...overrides }), stack);
+  const cloud = await startMockCloud(stackConfig(stack, overrides), stack);
   const outputs = await pulumi.runtime.runInPulumiStack(async () => {
     pulumi.runtime.registerStackTransformation(({ type, name, opts }) => {
       cloud.protected.set(`${type}::${name}`, opts.protect === true);
+      // Resolved before the resource registers: its registration waits for its dependencies, so for their URNs.
+      const dependencies = pulumi.output(opts.dependsOn ?? []).apply((d) => (Array.isArray(d) ? d : [d]));
+      dependencies.apply((resources) =>
+        pulumi.all(resources.map((r) => r.urn)).apply((urns) => {
+          cloud.dependencies.set(`${type}::${name}`, urns);
+        }),
+      );
       return undefined;
     });
     return { ...(await import("../index.js")) };
@@ -183,4 +231,5 @@ export function publicEndpoint(stack: Stack): Record<string, string> {
   };
 }
 
-export const testImage = `123456789012.dkr.ecr.${region}.amazonaws.com/inventory-platform:test`;
+/** An image built and pushed elsewhere (CI), as `inventory-platform:image` names it: pinned by digest. */
+export const prebuiltImage = `${registry}/inventory-ci@sha256:${"ab".repeat(32)}`;

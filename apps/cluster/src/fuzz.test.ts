@@ -21,6 +21,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startTestCluster, type TestCluster } from "./testing.js";
 import { anyFields, messageBytes } from "./wire-arbitrary.js";
+import { propertyRuns } from "@inv/platform/testing";
 
 const DEADLINE_MS = 5_000;
 const FAULTS = new Set([status.INTERNAL, status.UNKNOWN, status.DEADLINE_EXCEEDED, status.UNAVAILABLE]);
@@ -133,7 +134,7 @@ it("for arbitrary bytes at any unary method, from any caller, answers within the
         await answersCleanly(target, caller, bytes);
       },
     ),
-    { numRuns: 500 },
+    { numRuns: propertyRuns(500) },
   );
 });
 

@@ -12,6 +12,7 @@ import { GrpcChannel, createGrpcClient } from "@inv/platform";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestCluster, type TestCluster } from "./testing.js";
+import { propertyRuns } from "@inv/platform/testing";
 
 let cluster: TestCluster;
 let grpcChannel: GrpcChannel;
@@ -156,7 +157,7 @@ describe("REST and gRPC agree", () => {
         // Every field, create_time and update_time included, as REST rendered it.
         expect(toJson(WarehouseSchema, got!, { alwaysEmitImplicit: true })).toEqual(rest);
       }),
-      { numRuns: 100 },
+      { numRuns: propertyRuns() },
     );
   });
 });

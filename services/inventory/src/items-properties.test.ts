@@ -6,7 +6,7 @@
 import { status } from "@grpc/grpc-js";
 import { ItemService, type Item } from "@inv/gen/inventory/v1/item_pb";
 import type { GrpcClient, RemoteError } from "@inv/platform";
-import { startTestService, type TestService } from "@inv/platform/testing";
+import { startTestService, type TestService, propertyRuns } from "@inv/platform/testing";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inventoryServiceDefinition } from "./index.js";
@@ -88,7 +88,7 @@ describe("an item type is never deleted while a live item uses it", () => {
           if (typeDeleted[t]) expect(expected).toEqual([]);
         }
       }),
-      { numRuns: 100 },
+      { numRuns: propertyRuns() },
     );
   });
 
@@ -143,7 +143,7 @@ describe("text search", () => {
           .map((i) => i.id);
         expect(found).toEqual(expected);
       }),
-      { numRuns: 100 },
+      { numRuns: propertyRuns() },
     );
   });
 });

@@ -4,7 +4,7 @@
  * location types and item types of its own, so filtering by them isolates it from the others.
  */
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { failure } from "@inv/platform/testing";
+import { failure, propertyRuns } from "@inv/platform/testing";
 import { ItemCountGrouping, MovementSource, ReportService } from "@inv/gen/inventory/v1/report_pb";
 import { MovementKind, StockStatus } from "@inv/gen/inventory/v1/stock_pb";
 import { TrackedUnitService, UnitMoveCause } from "@inv/gen/inventory/v1/tracked_unit_pb";
@@ -168,7 +168,7 @@ describe("reports against a model (property 6)", () => {
         );
         expect(new Set(low.rows.map((r) => r.stockLevel!.id))).toEqual(new Set(expectedLow.map((e) => e.levelId)));
       }),
-      { numRuns: 100 },
+      { numRuns: propertyRuns() },
     );
   });
 });

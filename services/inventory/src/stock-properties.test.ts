@@ -10,6 +10,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reconcile } from "./store/reconcile.js";
 import { startTestInventory, type TestInventory } from "./testing.js";
+import { propertyRuns } from "@inv/platform/testing";
 
 let inv: TestInventory;
 let seq = 0;
@@ -118,7 +119,7 @@ describe("stock invariants (properties 1, 3, 4)", () => {
         }
         expect(await reconcile(inv.db)).toEqual([]);
       }),
-      { numRuns: 100 },
+      { numRuns: propertyRuns() },
     );
   });
 });

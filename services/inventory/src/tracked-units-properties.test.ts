@@ -13,6 +13,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { unitInvariantProblems } from "./store/unit-invariants.js";
 import { startTestInventory, type TestInventory } from "./testing.js";
+import { propertyRuns } from "@inv/platform/testing";
 
 let inv: TestInventory;
 let item: { id: string };
@@ -127,7 +128,7 @@ describe("tracked unit invariants (properties 23, 24, 25)", () => {
         // both histories replaying to the state.
         expect(await unitInvariantProblems(inv.db)).toEqual([]);
       }),
-      { numRuns: 100 },
+      { numRuns: propertyRuns() },
     );
   });
 });

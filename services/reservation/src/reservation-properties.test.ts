@@ -16,6 +16,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { invariantProblems } from "./invariants.js";
 import { startTestReservations, type TestReservations } from "./testing.js";
+import { propertyRuns } from "@inv/platform/testing";
 
 let t: TestReservations;
 let seq = 0;
@@ -121,7 +122,7 @@ describe("invariants across reservation and inventory", () => {
         }
         expect(await settled()).toEqual([]);
       }),
-      { numRuns: 100 },
+      { numRuns: propertyRuns() },
     );
   });
 

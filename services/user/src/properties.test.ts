@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BUILT_IN_ROLE_PERMISSIONS } from "./domain/built-in-roles.js";
 import { PermissionCatalog } from "./domain/permissions.js";
 import { failure, startUserService, type UserTestService } from "./testing/support.js";
+import { propertyRuns } from "@inv/platform/testing";
 
 let t: UserTestService;
 const catalog = new PermissionCatalog(serviceProcesses.flatMap((p) => p.services));
@@ -58,7 +59,7 @@ describe("Property 12: User Authentication and Authorization", () => {
         // And only the right password opens it.
         expect(await failure(t.login(username, `${secret}x`))).toMatchObject({ code: "UNAUTHENTICATED" });
       }),
-      { numRuns: 100 },
+      { numRuns: propertyRuns() },
     );
   });
 });
@@ -82,7 +83,7 @@ describe("Property 13: User Uniqueness and Role Management", () => {
           expect((await t.admin.listUsers({ query: username })).users.map((u) => u.username)).toEqual([username, `${username}-2`]);
         }
       }),
-      { numRuns: 100 },
+      { numRuns: propertyRuns() },
     );
   });
 
@@ -97,7 +98,7 @@ describe("Property 13: User Uniqueness and Role Management", () => {
         custom.set(role, [...permissions].sort());
         expect((await introspect(accessToken)).principal!.permissions).toEqual(union(held));
       }),
-      { numRuns: 100 },
+      { numRuns: propertyRuns() },
     );
   });
 });

@@ -6,7 +6,7 @@ import { status } from "@grpc/grpc-js";
 import { AuditOutcome, PrincipalKind, type AuditEvent } from "@inv/gen/user/v1/audit_pb";
 import { WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
 import type { RemoteError } from "@inv/platform";
-import { startTestService, type TestService } from "@inv/platform/testing";
+import { startTestService, type TestService, propertyRuns } from "@inv/platform/testing";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nothingStored, warehouseDefinition } from "./index.js";
@@ -134,7 +134,7 @@ describe("Property 16: Comprehensive Audit Logging", () => {
           expected.push({ requestId: id, op, caller, code });
         },
       ),
-      { numRuns: 120 },
+      { numRuns: propertyRuns(120) },
     );
 
     const writes = new Set<Op>(["create", "update", "delete"]);

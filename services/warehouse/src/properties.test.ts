@@ -5,7 +5,7 @@
  */
 import { status } from "@grpc/grpc-js";
 import type { RemoteError, GrpcClient } from "@inv/platform";
-import { startTestService, type TestService } from "@inv/platform/testing";
+import { startTestService, type TestService, propertyRuns } from "@inv/platform/testing";
 import { WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -69,7 +69,7 @@ describe("Property 1: referential integrity", () => {
         expect(outcome).toBe(expected);
         if (outcome !== "OK" && w.ok) expect(await liveLocationIds(w.id)).toEqual(before);
       }),
-      { numRuns: 100 },
+      { numRuns: propertyRuns() },
     );
   });
 });
@@ -108,7 +108,7 @@ describe("Property 2: nothing is deleted while something live depends on it", ()
         }
         expect(await liveLocationIds(warehouseId)).toEqual([...live].sort());
       }),
-      { numRuns: 100 },
+      { numRuns: propertyRuns() },
     );
   });
 });

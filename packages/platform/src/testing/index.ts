@@ -5,3 +5,4 @@ export * from "./reflection.js";
 export * from "./violations.js";
 export * from "./auth.js";
 export * from "./failure.js";
+export * from "./properties.js";

@@ -23,7 +23,10 @@ let seq = 0;
 const order = () => `prop-${process.pid}-${++seq}`;
 
 beforeAll(async () => {
-  t = await startTestReservations();
+  // Every call here runs to its end: a slow machine (200 reservations at once on PGlite) must not
+  // turn a hold still in flight into a repair by the sweeper or a deadline, which would answer
+  // FAILED where stock was there (those paths have tests of their own in reservation.test.ts).
+  t = await startTestReservations({ RESERVATION_PENDING_GRACE_MS: 60_000, RESERVATION_INVENTORY_DEADLINE_MS: 60_000 });
 });
 afterAll(() => t?.stop());
 

@@ -5,6 +5,9 @@ import { FailureReason, ReservationStatus } from "@inv/gen/reservation/v1/reserv
 import { reconcile } from "@inv/inventory-service/testing";
 import { failure } from "@inv/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { invariantProblems } from "./invariants.js";
+import { Status } from "./store/schema.js";
+import { transition } from "./store/reservations.js";
 import { startTestReservations, type TestReservations } from "./testing.js";
 
 let t: TestReservations;
@@ -305,6 +308,36 @@ describe("faults", () => {
     const finished = (await t.reservations.getReservationByOrderId({ orderId })).reservation!;
     expect(finished.lines[0]!.allocations).toMatchObject([{ warehouseId: warehouses[0]!.id, quantity: 4n }]);
     expect((await level(item.id, warehouses[0]!.id)).reserved).toBe(4n);
+  });
+
+  it("never leaves a reservation ACTIVE without its hold when a repair records it ACTIVE while a timed-out Reserve undoes it", async () => {
+    const { item, warehouses, ids } = await stocked([1]);
+    const orderId = order();
+    // Inventory takes the hold but the answer is lost (a deadline), so the Reserve undoes it: it
+    // releases the hold. Before the release lands, a repair (the sweeper) reads the hold as HELD
+    // and records the reservation ACTIVE, as settle does.
+    t.faults.holdAnswerLost = true;
+    t.faults.beforeRelease = async (reservationId) => {
+      await transition(t.db, reservationId, [Status.PENDING], { status: Status.ACTIVE });
+    };
+    try {
+      // Inventory could not be reached, as far as this Reserve knows: UNAVAILABLE, nothing held.
+      expect(await failure(t.reservations.reserve({ orderId, customerId: "c", lines: [{ itemId: item.id, quantity: 1n }], warehouseIds: ids }))).toMatchObject({
+        code: "UNAVAILABLE",
+      });
+    } finally {
+      t.faults.holdAnswerLost = false;
+      t.faults.beforeRelease = undefined;
+    }
+    // The hold is gone, so the reservation is not ACTIVE: FAILED, and the unit is free for the next order.
+    expect((await t.reservations.getReservationByOrderId({ orderId })).reservation).toMatchObject({
+      status: ReservationStatus.FAILED,
+      failureReason: FailureReason.INVENTORY_ERROR,
+    });
+    expect((await level(item.id, warehouses[0]!.id)).reserved).toBe(0n);
+    expect(await invariantProblems(t.db, t.inv.db)).toEqual([]);
+    const next = await t.reservations.reserve({ orderId: order(), customerId: "c", lines: [{ itemId: item.id, quantity: 1n }], warehouseIds: ids });
+    expect(next.reservation?.status).toBe(ReservationStatus.ACTIVE);
   });
 
   it("records a reservation cut off after its hold failed as FAILED, even once past its expiry", async () => {

@@ -103,9 +103,19 @@ export async function undoPending(saga: Saga, row: ReservationRow): Promise<Rese
   } catch {
     return undefined;
   }
+  return failReleased(saga.db, row.id, "inventory could not be reached; nothing is held");
+}
+
+/**
+ * Records FAILED for a reservation whose hold this call has just released while it was PENDING.
+ * From ACTIVE too, and whatever step is marked: a repair running beside it (the sweeper, or the
+ * Reserve call it took over from) may have recorded ACTIVE from the hold as it read it before the
+ * release; that hold is gone now, and an ACTIVE reservation without one would let another take
+ * its stock (an oversell). Once released, a hold is never taken again, so FAILED is the truth.
+ */
+async function failReleased(db: Db, id: string, message: string): Promise<ReservationRow> {
   return (
-    (await transition(saga.db, row.id, [Status.PENDING], failed(FailureReason.INVENTORY_ERROR, "inventory could not be reached; nothing is held"))) ??
-    (await current(saga.db, row.id))
+    (await transition(db, id, [Status.PENDING, Status.ACTIVE], { ...failed(FailureReason.INVENTORY_ERROR, message), ...SETTLED })) ?? (await current(db, id))
   );
 }
 
@@ -150,10 +160,7 @@ export async function repairPending(saga: Saga, row: ReservationRow, db: Db = sa
   if (hold?.state === HoldState.FAILED) return settle(saga, row, hold, db);
   if (expired) return expire(saga, row, db);
   await saga.holds.release(row.id, "the reservation was not recorded in time");
-  return (
-    (await transition(db, row.id, [Status.PENDING], failed(FailureReason.INVENTORY_ERROR, "the reservation was cut off before its stock was held"))) ??
-    (await current(db, row.id))
-  );
+  return failReleased(db, row.id, "the reservation was cut off before its stock was held");
 }
 
 /** Records what a hold that moved past HELD says of the reservation: committed is CONFIRMED, restocked is CANCELLED. */

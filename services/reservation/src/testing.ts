@@ -25,6 +25,10 @@ export interface Faults {
   crashAfterHold: boolean;
   /** The process dies right after inventory committed or released a hold (a confirm or cancel), before it records anything. */
   crashAfterSettle: boolean;
+  /** Inventory takes the hold but its answer never arrives: the call fails with UNAVAILABLE, as at its deadline. */
+  holdAnswerLost?: boolean;
+  /** Runs before each release reaches inventory: what another process does meanwhile (the sweeper repairing the reservation, say). */
+  beforeRelease?: (reservationId: string) => Promise<void>;
 }
 
 /** Thrown where the process would have died: nothing after it runs, and the caller gets no answer of ours. */
@@ -48,9 +52,15 @@ function faulty(holds: StockHolds, faults: Faults): StockHolds {
     hold: guard(async (req) => {
       const hold = await holds.hold(req);
       if (faults.crashAfterHold) throw new SimulatedCrash("the reservation process died after the hold was taken");
+      if (faults.holdAnswerLost) throw new Unavailable("inventory did not answer in time", undefined, "INVENTORY_UNAVAILABLE");
       return hold;
     }),
-    release: guard(crashingAfter(holds.release)),
+    release: guard(
+      crashingAfter(async (reservationId, text) => {
+        await faults.beforeRelease?.(reservationId);
+        return holds.release(reservationId, text);
+      }),
+    ),
     commit: guard(crashingAfter(holds.commit)),
     restock: guard(crashingAfter(holds.restock)),
     get: guard(holds.get),

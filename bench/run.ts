@@ -31,7 +31,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compare, type Side } from "./compare.js";
 import { exportBench } from "./export.js";
-import { holdBench, reservationBench } from "./stock.js";
+import postgres from "postgres";
+import { holdBench, reservationBench, withDatabase } from "./stock.js";
 import { autocannon, availableTools, type LoadSpec } from "./load.js";
 import { compileServers, freePort, rssMiB, startProcess, stopProcess, waitForPort, type BenchProcess } from "./processes.js";
 import { protocolsTable } from "./protocols.js";
@@ -80,7 +81,7 @@ const edgeEnv = (port: number, warehouseTarget: string, userTarget: string) => (
 let succeeded = false;
 try {
   const stockOptions = { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, rounds: ROUNDS, workDir, profileDir };
-  if (only === undefined || only === "edge") await edgeBench();
+  if (only === undefined || only === "edge") await onScratchDatabase(edgeBench);
   if (only === undefined || only === "holds") await holdBench(stockOptions);
   if (only === undefined || only === "reservations") await reservationBench(stockOptions);
   if (only === undefined || only === "export") await exportBench();
@@ -92,8 +93,28 @@ try {
   else console.error(`logs kept in ${workDir}`);
 }
 
+/**
+ * With DATABASE_URL, runs the edge bench on a scratch database of that server (its services'
+ * schemas and first administrator are made afresh, and dropped after), so a run never meets what
+ * an earlier one left (an administrator with another password) and touches nothing else there.
+ */
+async function onScratchDatabase(bench: (databaseUrl: string | undefined) => Promise<void>): Promise<void> {
+  const url = process.env["DATABASE_URL"];
+  if (!url) return bench(undefined);
+  const database = `inv_edge_bench_${randomBytes(4).toString("hex")}`;
+  const admin = postgres(url, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`CREATE DATABASE "${database}"`);
+  try {
+    await bench(withDatabase(url, database));
+  } finally {
+    await Promise.all(processes.splice(0).map((p) => stopProcess(p)));
+    await admin.unsafe(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    await admin.end({ timeout: 5 });
+  }
+}
+
 /** The edge against the floor: the tables this bench began with. */
-async function edgeBench() {
+async function edgeBench(databaseUrl: string | undefined) {
   const [userPort, warehousePort, edgePort, floorGrpcPort, floorHttpPort, edgeOverMapPort] = await Promise.all([
     freePort(),
     freePort(),
@@ -108,6 +129,7 @@ async function edgeBench() {
     GRPC_PORT: String(port),
     GRPC_HOST: "127.0.0.1",
     DATA_DIR: join(workDir, "data"),
+    ...(databaseUrl && { DATABASE_URL: databaseUrl }),
     SERVICE_SECRET,
     USER_GRPC_TARGET: `dns:///${userTarget}`,
   });

@@ -8,12 +8,9 @@
  * roles of their own to its service.
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
-import { inventoryServiceDefinition } from "@inv/inventory-service";
-import { ConfigError, DRIZZLE_DEFAULT_MIGRATIONS_SCHEMA, migrateExclusively, migrationsTableOf, type ServiceDefinitionOptions } from "@inv/platform";
-import { reservationServiceDefinition } from "@inv/reservation-service";
+import { definitions } from "@inv/cluster/definitions";
+import { ConfigError, DRIZZLE_DEFAULT_MIGRATIONS_SCHEMA, migrateExclusively, migrationsTableOf } from "@inv/platform";
 import { databaseUrlVariable, type ProcessName } from "@inv/service-catalog";
-import { userServiceDefinition } from "@inv/user-service";
-import { warehouseServiceDefinition } from "@inv/warehouse-service";
 import type { Logger } from "pino";
 import postgres from "postgres";
 import { dataOwners } from "./config.js";
@@ -24,19 +21,6 @@ export class MigrateError extends Error {
 }
 
 const ADMIN_VARIABLE = "DATABASE_ADMIN_URL";
-
-/**
- * Each process's definition, for its schema and migrations folder. Importing a definition loads
- * the service's modules (handlers, descriptors) but starts nothing: no environment is read, no
- * connection made, until the service is started. A complete record, so a process added to the
- * catalog does not typecheck until it is named here.
- */
-const definitions: Readonly<Record<ProcessName, ServiceDefinitionOptions>> = {
-  warehouse: warehouseServiceDefinition,
-  inventory: inventoryServiceDefinition,
-  reservation: reservationServiceDefinition,
-  user: userServiceDefinition,
-};
 
 /** A service that keeps data: its schema and its migrations. */
 export interface ServiceDatabase {

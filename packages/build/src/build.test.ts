@@ -1,7 +1,6 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { processNamed, serviceCommand, serviceProgram } from "@inv/service-catalog";
@@ -79,14 +78,13 @@ describe("the compiled programs", () => {
   it("a compiled service starts on plain node: migrates its schema (found beside its sources) and serves", async () => {
     const warehouse = processNamed("warehouse");
     await buildPrograms({ only: [serviceProgram(warehouse)] });
-    const port = await freePort();
     const dataDir = mkdtempSync(join(tmpdir(), "inv-build-"));
     const [command, ...args] = serviceCommand(warehouse);
     expect(command).toBe("node");
     expect(args.join(" ")).not.toContain("tsx");
     const child = spawn(process.execPath, args, {
       cwd: repositoryRoot,
-      env: { PATH: process.env["PATH"], GRPC_PORT: String(port), GRPC_HOST: "127.0.0.1", DATA_DIR: dataDir, SERVICE_SECRET: randomBytes(32).toString("hex") },
+      env: { PATH: process.env["PATH"], GRPC_PORT: "0", GRPC_HOST: "127.0.0.1", DATA_DIR: dataDir, SERVICE_SECRET: randomBytes(32).toString("hex") },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
@@ -115,13 +113,4 @@ async function until(done: () => boolean, timeoutMs: number): Promise<void> {
     if (Date.now() > deadline) throw new Error("timed out");
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (typeof address !== "object" || !address) throw new Error("no port");
-  return address.port;
 }

@@ -4,6 +4,7 @@ import { createServer, connect } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildPrograms, programs } from "@inv/build";
+import { defaultProcessMemoryMiB, heapFlags } from "@inv/service-catalog";
 
 /** The repository root: children run from here, as in `npm start` and the image. */
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -30,16 +31,24 @@ export interface BenchProcess {
 }
 
 /**
+ * The V8 flags every server runs with: the catalog's for a process given the default task memory,
+ * as compose and the deployment start them. The floor's servers get them too, so both sides of a
+ * ratio run on the same runtime settings.
+ */
+export const serverHeapFlags = heapFlags(defaultProcessMemoryMiB);
+
+/**
  * Starts a server the way production does: its entry point compiled (`compileServers` first),
- * its own Node process, configured through the environment, logs to a file (as a container's
- * stdout would go to a log driver) so the bench never blocks on a pipe it forgot to read.
+ * its own Node process with the deployment's heap flags, configured through the environment, logs
+ * to a file (as a container's stdout would go to a log driver) so the bench never blocks on a pipe
+ * it forgot to read.
  */
 export function startProcess(name: string, entry: string, env: Record<string, string>, logDir: string, nodeArgs: readonly string[] = []): BenchProcess {
   const compiled = compiledOf.get(entry);
   if (!compiled) throw new Error(`${entry} is not a program the bench compiles`);
   const logFile = join(logDir, `${name}.log`);
   const out = openSync(logFile, "a");
-  const child = spawn(process.execPath, [...nodeArgs, "--enable-source-maps", join(ROOT, compiled)], {
+  const child = spawn(process.execPath, [...nodeArgs, "--enable-source-maps", ...serverHeapFlags, join(ROOT, compiled)], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", out, out],

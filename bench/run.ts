@@ -34,7 +34,7 @@ import { exportBench } from "./export.js";
 import postgres from "postgres";
 import { holdBench, reservationBench, withDatabase } from "./stock.js";
 import { autocannon, availableTools, type LoadSpec } from "./load.js";
-import { compileServers, freePort, rssMiB, startProcess, stopProcess, waitForPort, type BenchProcess } from "./processes.js";
+import { compileServers, freePort, rssMiB, serverHeapFlags, startProcess, stopProcess, waitForPort, type BenchProcess } from "./processes.js";
 import { protocolsTable } from "./protocols.js";
 import { cpuTable, edgeVsFloorTable, formatRows } from "./report.js";
 
@@ -44,7 +44,7 @@ const WARMUP_SECONDS = 1;
 const LOW = 16;
 const HIGH = 200;
 
-const only = process.env["BENCH_ONLY"];
+const only = process.env["BENCH_ONLY"] || undefined;
 const PARTS = ["edge", "holds", "reservations", "export"] as const;
 if (only !== undefined && !(PARTS as readonly string[]).includes(only)) throw new Error(`BENCH_ONLY is one of ${PARTS.join(", ")}, not "${only}"`);
 
@@ -192,7 +192,7 @@ async function edgeBench(databaseUrl: string | undefined) {
   }
 
   const rss = processes.map((p) => [p.name, `${rssMiB(p)?.toFixed(0) ?? "?"} MiB`, `${countLines(p.logFile)} lines`]);
-  console.log(formatRows([["process", "RSS after the run", "log"], ...rss], "Memory and log volume"));
+  console.log(formatRows([["process", "RSS after the run", "log"], ...rss], `Memory and log volume (every server: node ${serverHeapFlags.join(" ")})`));
   await fetch(`${edgeUrl}${path}`, { method: "DELETE", headers });
   // The hold bench runs next on the same cores: nothing of this part keeps running beside it.
   await Promise.all(processes.map((p) => stopProcess(p)));

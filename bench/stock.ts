@@ -23,7 +23,7 @@ import { UserService } from "@inv/gen/user/v1/user_pb";
 import { WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
 import postgres from "postgres";
 import type { CallLoopResult } from "./call-loop.js";
-import { ROOT, cpuMs, freePort, rssMiB, startProcess, stopProcess, waitForPort, type BenchProcess } from "./processes.js";
+import { ROOT, cpuMs, freePort, rssMiB, serverHeapFlags, startProcess, stopProcess, waitForPort, type BenchProcess } from "./processes.js";
 import { median } from "./load.js";
 import { formatRows } from "./report.js";
 
@@ -210,7 +210,7 @@ async function stockBench(w: Workload, opts: StockBenchOptions): Promise<void> {
       if (errors.length > 0) console.log(`service ${name}: failures, e.g. ${errors.slice(0, 3).join("; ")}`);
     }
     const rss = processes.map((p) => [p.name, `${rssMiB(p)?.toFixed(0) ?? "?"} MiB`]);
-    console.log(formatRows([["process", `RSS after the ${w.name} runs`], ...rss]));
+    console.log(formatRows([["process", `RSS after the ${w.name} runs`], ...rss], `Memory (every server: node ${serverHeapFlags.join(" ")})`));
     console.log();
   } finally {
     await Promise.all(processes.map((p) => stopProcess(p)));

@@ -152,7 +152,7 @@ describe("the dev stack", () => {
 
   test("points the edge at every service through its Cloud Map name", () => {
     const { container, environment } = processOn(cloud, "edge");
-    expect(container.command).toEqual(edgeCommand);
+    expect(container.command).toEqual(edgeCommand());
     expect(environment).toMatchObject({
       HTTP_PORT: "8080",
       WAREHOUSE_GRPC_TARGET: "dns:///warehouse.inventory.internal:50051",
@@ -367,7 +367,7 @@ describe("the dev stack", () => {
 
     test("runs the catalog's migrate command from the same image, with no port and no health check", () => {
       const { container } = migrate();
-      expect(container.command).toEqual(migrateCommand);
+      expect(container.command).toEqual(migrateCommand());
       expect(container.image).toBe(outputs["imageRef"]);
       expect(container.portMappings).toEqual([]);
       expect(container.healthCheck).toBeUndefined();

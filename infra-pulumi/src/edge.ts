@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadBalancerLogPrefix } from "./access-logs.js";
 import { FargateService } from "./fargate.js";
 import { edgeProcess, grpcTargets } from "./processes.js";
+import { edgeCommand } from "@inv/service-catalog";
 import type { StoredSecret } from "./secrets.js";
 import type { ProcessPlacement } from "./service.js";
 
@@ -95,7 +96,7 @@ export class Edge extends pulumi.ComponentResource {
         ...args,
         processName: edgeProcess.name,
         container: {
-          command: edgeProcess.command,
+          command: edgeCommand(Number(args.memory)),
           port: edgeProcess.httpPort,
           environment: {
             HTTP_HOST: "0.0.0.0",

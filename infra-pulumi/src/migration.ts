@@ -64,7 +64,7 @@ export class DatabaseMigration extends pulumi.ComponentResource {
         namePrefix: args.namePrefix,
         logRetentionDays: args.logRetentionDays,
         container: {
-          command: migrateCommand,
+          command: migrateCommand(Number(args.memory)),
           environment: { LOG_LEVEL: args.logLevel, NODE_EXTRA_CA_CERTS: rdsCaBundlePath },
           secrets: { DATABASE_ADMIN_URL: args.adminUrlSecret, ...Object.fromEntries(serviceUrls) },
         },

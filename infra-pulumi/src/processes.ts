@@ -1,6 +1,5 @@
 import {
   edge,
-  edgeCommand,
   edgeHealthCheck,
   grpcTarget as grpcTargetOn,
   grpcTargetVariable,
@@ -18,7 +17,7 @@ export type ServiceProcess = ProcessDeclaration;
 
 export const serviceProcesses: readonly ServiceProcess[] = processes;
 
-export const edgeProcess = { ...edge, command: edgeCommand, healthCheck: edgeHealthCheck } as const;
+export const edgeProcess = { ...edge, healthCheck: edgeHealthCheck } as const;
 
 /** grpc-js target resolved through Cloud Map's multivalue A records, so `round_robin` spreads calls over tasks. */
 export function grpcTarget(process: ServiceProcess, serviceDomain: string): string {

@@ -64,7 +64,7 @@ export class GrpcService extends pulumi.ComponentResource {
         ...args,
         processName: process.name,
         container: {
-          command: serviceCommand(process),
+          command: serviceCommand(process, Number(args.memory)),
           port: process.grpcPort,
           environment: {
             GRPC_HOST: "0.0.0.0",

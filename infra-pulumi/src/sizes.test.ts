@@ -1,3 +1,4 @@
+import { heapFlags, migrateCommand } from "@inv/service-catalog";
 import { beforeAll, describe, expect, test } from "vitest";
 import { ecsService, processOn } from "./testing/ecs.js";
 import { project, publicEndpoint, runProgram, type MockCloud } from "./testing/mock-cloud.js";
@@ -29,8 +30,10 @@ describe("sizes and task counts per process", () => {
     ["inventory", "1024", "2048", 2, 10],
     ["warehouse", "1024", "2048", 2, 10],
   ])("runs %s on %s CPU units and %s MiB, between %i and %i tasks", (name, cpu, memory, min, max) => {
-    const { service, taskDefinition } = processOn(cloud, name);
+    const { service, taskDefinition, container } = processOn(cloud, name);
     expect(taskDefinition.inputs).toMatchObject({ cpu, memory });
+    // V8's heap follows the task's memory, not the host's.
+    expect(container.command).toEqual(expect.arrayContaining([...heapFlags(Number(memory))]));
     expect(bounds(name)).toEqual([min, max]);
     expect(service.inputs["desiredCount"]).toBe(min);
   });
@@ -38,6 +41,7 @@ describe("sizes and task counts per process", () => {
   test("sizes the migration task on its own", () => {
     const [migrate] = cloud.ofType("aws:ecs/taskDefinition:TaskDefinition").filter((t) => t.inputs["family"] === "inventory-prod-migrate");
     expect(migrate?.inputs).toMatchObject({ cpu: "512", memory: "1024" });
+    expect(JSON.parse(migrate?.inputs["containerDefinitions"])[0].command).toEqual(migrateCommand(1024));
   });
 
   test("scales the edge's request target with its size: 6,000 a minute per 256 CPU units", () => {

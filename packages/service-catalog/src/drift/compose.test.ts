@@ -73,7 +73,7 @@ describe("compose.yaml agrees with the service catalog", () => {
 
   describe("the migration task", () => {
     it("runs the catalog's migration program once Postgres is up, with only the variables it reads", () => {
-      expect(service(MIGRATE).command).toEqual(migrateCommand);
+      expect(service(MIGRATE).command).toEqual(migrateCommand());
       expect(service(MIGRATE).depends_on).toEqual({ postgres: { condition: "service_healthy" } });
       expect(names("migrate")).toEqual(expect.arrayContaining(Object.keys(service(MIGRATE).environment ?? {})));
     });
@@ -148,7 +148,7 @@ describe("compose.yaml agrees with the service catalog", () => {
 
   describe("the edge", () => {
     it("runs the edge's entry point on its HTTP port, probed on its readiness path", () => {
-      expect(service(edge.name).command).toEqual(edgeCommand);
+      expect(service(edge.name).command).toEqual(edgeCommand());
       expect(service(edge.name).ports).toEqual([`${edge.httpPort}:${edge.httpPort}`]);
       expect(service(edge.name).environment?.["HTTP_PORT"]).toBe(String(edge.httpPort));
       expect(service(edge.name).healthcheck?.test).toEqual(["CMD", ...edgeHealthCheck]);

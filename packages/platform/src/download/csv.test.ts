@@ -3,6 +3,7 @@ import { anyUnpack } from "@bufbuild/protobuf/wkt";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { DownloadProgressSchema, DownloadStartSchema } from "@inv/gen/common/v1/download_pb";
 import { parse } from "csv-parse/sync";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CSV_CONTENT_TYPE, csvDownload, type CsvDownloadOptions, exportFilename, type HttpBodyInit } from "./csv.js";
 
@@ -52,6 +53,47 @@ describe("csvDownload", () => {
     // Quoting only where needed.
     expect(data.toString("utf8")).toContain('\r\n"a,1","say ""hi""",0,9007199254740993,');
     expect(data.toString("utf8")).toContain("\r\nc,Ärger ✓ 日本 😀👍🏽,1000000000000000000000,0,");
+  });
+
+  it("writes text a spreadsheet would run as a formula with a leading apostrophe, and numbers as they are", async () => {
+    const columns = ["name", "reason", "quantity", "delta"];
+    const rows: unknown[][] = [
+      ['=HYPERLINK("http://evil.example","x")', "@SUM(A1:A9)", -5, -3n],
+      ["+1+2", "-2+3", 0, 7n],
+      ["\tcmd", "\r=1", 4, 0n],
+      ["a=b", "x-1", 1, 1n],
+    ];
+    const data = bytesOf(await collect({ columns, rows: batches(rows, 3), totalRows: rows.length }));
+    expect(parseCsv(data)).toEqual([
+      columns,
+      ['\'=HYPERLINK("http://evil.example","x")', "'@SUM(A1:A9)", "-5", "-3"],
+      ["'+1+2", "'-2+3", "0", "7"],
+      ["'\tcmd", "'\r=1", "4", "0"],
+      ["a=b", "x-1", "1", "1"],
+    ]);
+  });
+
+  it("reads any text back as written, with an apostrophe before a formula's start, and never leaves a cell that starts one", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.string({ unit: "binary" }), { minLength: 1, maxLength: 20 }), async (texts) => {
+        const data = bytesOf(
+          await collect({
+            columns: ["text"],
+            rows: batches(
+              texts.map((t) => [t]),
+              7,
+            ),
+            totalRows: texts.length,
+          }),
+        );
+        const cells = parseCsv(data)
+          .slice(1)
+          .map(([cell]) => cell);
+        expect(cells).toEqual(texts.map((t) => (/^[=+\-@\t\r]/.test(t) ? `'${t}` : t)));
+        for (const cell of cells) expect(cell).not.toMatch(/^[=+\-@\t\r]/);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it("sends the content type, the header row alone and a DownloadStart first", async () => {

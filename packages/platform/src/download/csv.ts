@@ -43,7 +43,8 @@ export interface CsvDownloadOptions {
  * The CSV is RFC 4180, written by csv-stringify: fields separated by commas, every record
  * (header included) ended by CRLF, a field quoted when it holds a comma, a quote (doubled), CR
  * or LF; UTF-8 without a byte order mark. Cells: strings as they are, except that an empty
- * string is written `""` so it stays apart from a missing value; null and undefined as an empty
+ * string is written `""` so it stays apart from a missing value, and a string a spreadsheet would
+ * run as a formula gets a leading apostrophe (see `neutralizeFormula`); null and undefined as an empty
  * unquoted field; numbers and bigints in decimal (integers never in exponent form); booleans as
  * `true`/`false`; Dates as RFC 3339 UTC (`toISOString()`); other objects as JSON.
  *
@@ -104,11 +105,21 @@ const RECORD = { eof: true, record_delimiter: "\r\n", cast: { string: (value: st
  */
 const csvLine = (cells: readonly (string | null)[]): string => stringify([cells], RECORD);
 
+/** What a spreadsheet takes for the start of a formula (or, tab and CR, for a cell's start). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * Text that a spreadsheet would evaluate (CSV injection: `=HYPERLINK(…)`, `@SUM(…)`, `-2+3`) with a
+ * leading apostrophe, which spreadsheets show as text; any other text as it is. Only for text
+ * cells: a number is written as a number, sign and all.
+ */
+export const neutralizeFormula = (text: string): string => (FORMULA_START.test(text) ? `'${text}` : text);
+
 /** One value as CSV text, or null for an empty field (see csvDownload). */
 function cellOf(value: unknown): string | null {
   switch (typeof value) {
     case "string":
-      return value;
+      return neutralizeFormula(value);
     case "number":
       if (!Number.isFinite(value)) throw new RangeError(`a CSV cell cannot hold ${value}`);
       return Number.isInteger(value) && Math.abs(value) >= 1e21 ? BigInt(value).toString() : String(value);

@@ -10,36 +10,32 @@
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { create } from "@bufbuild/protobuf";
-import * as grpc from "@grpc/grpc-js";
-import { ServiceIdentity, methodDefinition } from "@inv/platform";
-import { HoldService, HoldState, HoldStockRequestSchema, type HoldStockResponse } from "@inv/gen/inventory/v1/hold_pb";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { ServiceIdentity } from "@inv/platform";
+import { HoldService, HoldState, HoldStockRequestSchema, HoldStockResponseSchema } from "@inv/gen/inventory/v1/hold_pb";
 import { callLoop } from "./call-loop.js";
+import { H2Unary } from "./h2-unary.js";
 
 const env = (name: string) => process.env[name] ?? "";
-const def = methodDefinition(HoldService.method.holdStock);
-const client = new grpc.Client(env("GRPC_TARGET"), grpc.credentials.createInsecure());
+const path = `/${HoldService.typeName}/${HoldService.method.holdStock.name}`;
+const client = new H2Unary(env("GRPC_TARGET"));
 const identity = await ServiceIdentity.start("reservation", env("SERVICE_SECRET"), ["inventory"]);
 const items = JSON.parse(readFileSync(env("ITEMS_FILE"), "utf8")) as string[];
 const warehouseIds = env("WAREHOUSE_IDS").split(",");
 
 const errors: string[] = [];
-const call = () =>
-  new Promise<boolean>((resolve) => {
-    const request = create(HoldStockRequestSchema, {
-      reservationId: randomUUID(),
-      lines: [{ itemId: items[Math.floor(Math.random() * items.length)]!, quantity: 1n }],
-      warehouseIds,
-    });
-    const metadata = new grpc.Metadata();
-    metadata.set("x-service-token", identity.tokenFor("inventory"));
-    client.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, request, metadata, (err, res) => {
-      const state = (res as HoldStockResponse | undefined)?.hold?.state;
-      if (err === null && state === HoldState.HELD) return resolve(true);
-      if (errors.length < 5) errors.push(err ? `${grpc.status[err.code]}: ${err.details}` : `hold state ${state}`);
-      resolve(false);
-    });
+const call = async () => {
+  const request = create(HoldStockRequestSchema, {
+    reservationId: randomUUID(),
+    lines: [{ itemId: items[Math.floor(Math.random() * items.length)]!, quantity: 1n }],
+    warehouseIds,
   });
+  const answer = await client.call(path, toBinary(HoldStockRequestSchema, request), { "x-service-token": identity.tokenFor("inventory") });
+  const state = answer.code === 0 ? fromBinary(HoldStockResponseSchema, answer.body).hold?.state : undefined;
+  if (state === HoldState.HELD) return true;
+  if (errors.length < 5) errors.push(answer.code === 0 ? `hold state ${state}` : `code ${answer.code}: ${answer.message}`);
+  return false;
+};
 
 const result = await callLoop(call, Number(env("CONCURRENCY")), Number(env("SECONDS")), errors);
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -1,9 +1,5 @@
-import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { processNamed, serviceCommand, serviceProgram } from "@inv/service-catalog";
 import { describe, expect, it } from "vitest";
 import { buildPrograms, packageOf, programs, repositoryRoot } from "./index.js";
 
@@ -74,43 +70,4 @@ describe("the compiled programs", () => {
       ).toEqual([]);
     }
   });
-
-  it("a compiled service starts on plain node: migrates its schema (found beside its sources) and serves", async () => {
-    const warehouse = processNamed("warehouse");
-    await buildPrograms({ only: [serviceProgram(warehouse)] });
-    const dataDir = mkdtempSync(join(tmpdir(), "inv-build-"));
-    const [command, ...args] = serviceCommand(warehouse);
-    expect(command).toBe("node");
-    expect(args.join(" ")).not.toContain("tsx");
-    const child = spawn(process.execPath, args, {
-      cwd: repositoryRoot,
-      env: { PATH: process.env["PATH"], GRPC_PORT: "0", GRPC_HOST: "127.0.0.1", DATA_DIR: dataDir, SERVICE_SECRET: randomBytes(32).toString("hex") },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    const collect = (d: Buffer) => {
-      output += d.toString();
-    };
-    child.stdout.on("data", collect);
-    child.stderr.on("data", collect);
-    try {
-      await until(() => output.includes("gRPC server listening") || child.exitCode !== null, 60_000);
-      expect(output).toContain("database ready (embedded PGlite)");
-      expect(output).toContain("gRPC server listening");
-      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-      child.kill("SIGTERM");
-      expect(await exited).toBe(0);
-    } finally {
-      child.kill("SIGKILL");
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  });
 });
-
-async function until(done: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -3,21 +3,13 @@
  * copied in, and nothing that is not (sources, tests, dev tools). The Dockerfile cannot import
  * the program list, so this holds it to that list; no Docker engine is needed.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { processes, serviceProgram } from "@inv/service-catalog";
 import { expect, it } from "vitest";
 import { programs, repositoryRoot } from "./index.js";
+import { dockerfile, runtimeCopies as copied } from "./runtime-stage.js";
 
-const dockerfile = readFileSync(join(repositoryRoot, "Dockerfile"), "utf8").replace(/\\\n\s*/g, " ");
-const runtime = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
-/** Every path the runtime stage copies from the build stage, relative to /app. */
-const copied = [...runtime.matchAll(/^COPY --from=build (.+) \S+$/gm)].flatMap((m) =>
-  m[1]!
-    .split(/\s+/)
-    .filter((arg) => !arg.startsWith("--"))
-    .map((path) => path.replace(/^\/app\//, "")),
-);
 const dirOf = (compiled: string) => compiled.slice(0, compiled.indexOf("/dist/"));
 
 it("copies each program's compiled module and its manifest (which makes it an ES module)", () => {

@@ -86,6 +86,21 @@ describe("ExportReport", () => {
     expect(got.records.every((r) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(r.time!))).toBe(true);
   });
 
+  it("writes a negative quantity as a number and a name a spreadsheet would run as text", async () => {
+    const w = inv.directory.addWarehouse({ code: unique("W") });
+    const type = (await inv.items.createItemType({ itemType: { name: unique("Type") } })).itemType!;
+    const item = (await inv.items.createItem({ item: { sku: unique("S"), name: '=HYPERLINK("http://x.example","open")', itemTypeId: type.id } })).item!;
+    const start = new Date();
+    await inv.stock.receiveStock({ itemId: item.id, warehouseId: w.id, quantity: 5n, reason: "@SUM(A1:A9)", idempotencyKey: unique("k") });
+    await inv.stock.adjustStock({ itemId: item.id, warehouseId: w.id, delta: -3n, reason: "-2+3", idempotencyKey: unique("k") });
+    const range = { startTime: timestampFromDate(start), endTime: timestampFromDate(new Date(Date.now() + 1000)), itemTypeId: type.id };
+    const got = await collect(reports.exportReport({ report: { case: "movements", value: range } }));
+    expect(got.records.map((r) => [r.item_name, r.reason, r.delta, r.on_hand_after])).toEqual([
+      ['\'=HYPERLINK("http://x.example","open")', "'@SUM(A1:A9)", "5", "5"],
+      ['\'=HYPERLINK("http://x.example","open")', "'-2+3", "-3", "2"],
+    ]);
+  });
+
   it("exports each report with the columns of its row message", async () => {
     const w = inv.directory.addWarehouse({ code: unique("W") });
     const item = (

@@ -1,5 +1,5 @@
-import { create, type DescField, type DescMessage, type Message } from "@bufbuild/protobuf";
-import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   InventoryStatusRowSchema,
   InventoryStatusTotalSchema,
@@ -122,34 +122,3 @@ export const toLowStockRow = (r: store.LowStockRow): LowStockRow =>
     shortfall: BigInt(r.shortfall),
     suggestedOrderQuantity: BigInt(r.suggested_order_quantity),
   });
-
-// --- a report row as a CSV record -----------------------------------------------------------
-
-/**
- * The CSV columns of a row message: its fields in declaration order, by their proto (snake_case)
- * names; a nested message other than a timestamp is flattened with its field's name as prefix
- * (LowStockRow's stock_level.on_hand is "stock_level_on_hand"). Deriving them from the contract
- * keeps the export and the report's messages the same shape.
- */
-export function csvColumns(schema: DescMessage, prefix = ""): string[] {
-  return schema.fields.flatMap((f) => (isNested(f) ? csvColumns(f.message, `${prefix}${f.name}_`) : [`${prefix}${f.name}`]));
-}
-
-/** A row message's values in csvColumns order: enums by name without their prefix, timestamps in RFC 3339 UTC, int64 as integers. */
-export function csvRecord(schema: DescMessage, message: Message): unknown[] {
-  const values = message as unknown as Record<string, unknown>;
-  return schema.fields.flatMap((f): unknown[] => {
-    const value = values[f.localName];
-    if (isNested(f)) return csvRecord(f.message, (value as Message | undefined) ?? create(f.message));
-    if (f.fieldKind === "enum") return [f.enum.values.find((v) => v.number === value)?.localName ?? String(value)];
-    if (f.fieldKind === "message" && f.message.typeName === "google.protobuf.Timestamp") {
-      return [value ? timestampDate(value as Timestamp).toISOString() : ""];
-    }
-    // proto3 cannot tell an empty string from an unset one: both are an empty field.
-    if (value === "") return [null];
-    return [typeof value === "bigint" ? value.toString() : value];
-  });
-}
-
-const isNested = (f: DescField): f is DescField & { fieldKind: "message"; message: DescMessage } =>
-  f.fieldKind === "message" && f.message.typeName !== "google.protobuf.Timestamp";

@@ -5,7 +5,9 @@ import {
   CACHE_TTL,
   FailedPrecondition,
   checkFields,
+  csvColumns,
   csvDownload,
+  csvRecord,
   cursorRows,
   decodePageToken,
   exportFilename,
@@ -38,16 +40,7 @@ import {
 } from "@inv/gen/inventory/v1/report_pb";
 import { MovementKindSchema, StockStatusSchema } from "@inv/gen/inventory/v1/stock_pb";
 import { sql } from "drizzle-orm";
-import {
-  csvColumns,
-  csvRecord,
-  toInventoryStatusRow,
-  toInventoryStatusTotal,
-  toItemCountRow,
-  toLowStockRow,
-  toMovementKindTotal,
-  toMovementReportRow,
-} from "../report-mapping.js";
+import { toInventoryStatusRow, toInventoryStatusTotal, toItemCountRow, toLowStockRow, toMovementKindTotal, toMovementReportRow } from "../report-mapping.js";
 import {
   allRowsOf,
   countOf,

@@ -31,6 +31,26 @@ function source(initial: Record<string, Principal>) {
   return src;
 }
 
+/** The source's answers held back until the test opens the gate; `waiting(n)` resolves once n questions were asked. */
+function gated<S extends IdentitySource & { asked: () => number }>(inner: S) {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const src = Object.assign(Object.create(inner) as S, {
+    async introspect(credential: string) {
+      const answer = inner.introspect(credential);
+      await gate;
+      return answer;
+    },
+    open: () => release(),
+    async waiting(n: number) {
+      while (inner.asked() < n) await new Promise((resolve) => setTimeout(resolve, 1));
+    },
+  });
+  return src;
+}
+
 const opened: { close(): unknown }[] = [];
 afterEach(async () => {
   for (const thing of opened.splice(0)) await thing.close();
@@ -48,6 +68,57 @@ describe("the principal cache", () => {
     opened.push(cache);
     for (let i = 0; i < 5; i++) expect(await cache.get("t")).toMatchObject({ subject: "u1" });
     expect(src.asked()).toBe(1);
+  });
+
+  it("asks once for every lookup of a credential that comes while one is in flight", async () => {
+    const src = gated(source({ t: principal() }));
+    const cache = new PrincipalCache(src, bus(`t${randomBytes(4).toString("hex")}:`));
+    opened.push(cache);
+    const all = Promise.all(Array.from({ length: 200 }, () => cache.get("t")));
+    await src.waiting(1);
+    src.open();
+    expect((await all).every((p) => p?.subject === "u1")).toBe(true);
+    expect(src.asked()).toBe(1);
+  });
+
+  it("does not let a lookup that started before an invalidation answer the callers after it", async () => {
+    const src = gated(source({ t: principal() }));
+    const cache = new PrincipalCache(src, bus(`t${randomBytes(4).toString("hex")}:`));
+    opened.push(cache);
+    const before = cache.get("t");
+    await src.waiting(1);
+    src.set("t", principal({ roles: ["admin"], permissions: ["warehouse.write"] }));
+    cache.invalidate({ users: ["u1"] });
+    const after = cache.get("t");
+    await src.waiting(2);
+    src.open();
+    expect((await after)?.roles).toEqual(["admin"]);
+    expect(src.asked()).toBe(2);
+    await before;
+    // Only the answer asked for after the change is kept.
+    expect((await cache.get("t"))?.roles).toEqual(["admin"]);
+    expect(src.asked()).toBe(2);
+  });
+
+  it("passes a failed lookup to everyone waiting on it, and asks again next time", async () => {
+    let fail = true;
+    let asked = 0;
+    const src: IdentitySource = {
+      async introspect() {
+        asked++;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        if (fail) throw new Error("user service unavailable");
+        return { active: true, principal: principal(), cacheSeconds: 30 };
+      },
+    };
+    const cache = new PrincipalCache(src, bus(`t${randomBytes(4).toString("hex")}:`));
+    opened.push(cache);
+    const outcomes = await Promise.allSettled(Array.from({ length: 10 }, () => cache.get("t")));
+    expect(outcomes.every((o) => o.status === "rejected")).toBe(true);
+    expect(asked).toBe(1);
+    fail = false;
+    expect(await cache.get("t")).toMatchObject({ subject: "u1" });
+    expect(asked).toBe(2);
   });
 
   it("drops exactly the entries an invalidation names", async () => {

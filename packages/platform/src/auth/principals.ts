@@ -18,6 +18,13 @@ interface Entry {
  */
 export class PrincipalCache {
   private readonly entries = new Map<string, Entry>();
+  /**
+   * The lookup in flight for each credential, and the epoch it started in. Callers that come
+   * while it runs wait for it rather than ask again: when a busy credential's entry expires, the
+   * requests it has in flight make one call to the source, not one each (hundreds, on an edge
+   * under load, each one a tail latency).
+   */
+  private readonly inFlight = new Map<string, { epoch: number; answer: Promise<Principal | undefined> }>();
   private epoch = 0;
   private readonly unsubscribe: () => void;
 
@@ -46,8 +53,22 @@ export class PrincipalCache {
   /** The principal behind a credential now, or undefined when it is not active. */
   async get(credential: string): Promise<Principal | undefined> {
     const hit = this.entries.get(credential);
+    if (hit !== undefined && hit.until > Date.now()) return hit.principal;
+    // A lookup that started before the last invalidation may answer with what it changed: not joined.
+    const pending = this.inFlight.get(credential);
+    if (pending !== undefined && pending.epoch === this.epoch) return pending.answer;
+    const answer = this.lookup(credential);
+    this.inFlight.set(credential, { epoch: this.epoch, answer });
+    try {
+      return await answer;
+    } finally {
+      if (this.inFlight.get(credential)?.answer === answer) this.inFlight.delete(credential);
+    }
+  }
+
+  /** Asks the source, and keeps the answer unless an invalidation came while it was asked. */
+  private async lookup(credential: string): Promise<Principal | undefined> {
     const now = Date.now();
-    if (hit !== undefined && hit.until > now) return hit.principal;
     const epoch = this.epoch;
     const answer = await this.source.introspect(credential);
     const principal = answer.active ? answer.principal : undefined;
@@ -81,6 +102,7 @@ export class PrincipalCache {
   close() {
     this.unsubscribe();
     this.entries.clear();
+    this.inFlight.clear();
   }
 }
 

@@ -37,7 +37,8 @@ export const defaultProcessMemoryMiB = 512;
  * semi-spaces. Measured after the bench's load: the edge at 167–186 MiB RSS and the warehouse
  * service at 162–239 MiB, with 25–29 MiB of live heap. Half the memory for the old generation
  * (the rest is code, buffers and the young generation) and 4 MiB semi-spaces bring every process to
- * 95–118 MiB after the same load. Smaller semi-spaces (2 MiB) saved little more.
+ * 95–118 MiB after the same load, for more frequent collections (about 3% more of the edge's CPU
+ * spent in them; bench/README.md, Memory).
  */
 export const heapFlags = (memoryMiB: number): readonly string[] => [`--max-old-space-size=${Math.floor(memoryMiB / 2)}`, "--max-semi-space-size=4"];
 

@@ -80,8 +80,17 @@ export interface TestReservations {
 
 const reservationClient = (svc: TestService) => svc.client(ReservationService);
 
-/** Test settings: a quick sweeper, and a short grace for reservations left pending. */
-export const TEST_CONFIG: Partial<ReservationConfig> = { RESERVATION_SWEEP_INTERVAL_MS: 100, RESERVATION_PENDING_GRACE_MS: 1_000 };
+/**
+ * Test settings: a quick sweeper, and a short grace for reservations left pending, though longer
+ * than a hold call may take (its deadline), as in production: on a loaded machine the sweeper never
+ * repairs a Reserve whose call is still in flight, which would end it FAILED where a test expects it
+ * held. That interleaving is tested on purpose, with faults.
+ */
+export const TEST_CONFIG: Partial<ReservationConfig> = {
+  RESERVATION_SWEEP_INTERVAL_MS: 100,
+  RESERVATION_PENDING_GRACE_MS: 2_500,
+  RESERVATION_INVENTORY_DEADLINE_MS: 2_000,
+};
 
 /** The reservation service over its own database, holding stock in a test inventory service over gRPC. */
 export async function startTestReservations(config: Partial<ReservationConfig> = {}): Promise<TestReservations> {

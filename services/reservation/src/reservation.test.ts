@@ -33,7 +33,8 @@ async function stocked(quantities: number[], priorities = quantities.map((_, i) 
 
 const level = async (itemId: string, warehouseId: string) => (await t.inv.stock.lookupStockLevel({ itemId, warehouseId })).stockLevel!;
 
-const eventually = async (check: () => Promise<boolean>, ms = 10_000) => {
+/** Waits for what the sweeper does: after the pending grace (6 s, TEST_CONFIG) and on a loaded machine. */
+const eventually = async (check: () => Promise<boolean>, ms = 20_000) => {
   const until = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > until) throw new Error("condition not met in time");

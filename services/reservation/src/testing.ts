@@ -81,15 +81,17 @@ export interface TestReservations {
 const reservationClient = (svc: TestService) => svc.client(ReservationService);
 
 /**
- * Test settings: a quick sweeper, and a short grace for reservations left pending, though longer
- * than a hold call may take (its deadline), as in production: on a loaded machine the sweeper never
- * repairs a Reserve whose call is still in flight, which would end it FAILED where a test expects it
- * held. That interleaving is tested on purpose, with faults.
+ * Test settings: a quick sweeper, and a grace for reservations left pending that outlasts a hold
+ * call's deadline, as in production. Both leave room for a loaded CI machine on the embedded engine,
+ * where a hundred Reserves at once queue on one connection for seconds: a Reserve whose call is
+ * still in flight is then neither cut off by its deadline nor repaired by the sweeper, either of
+ * which ends it FAILED (and lets a retry of its order make a second reservation) where a test
+ * expects it held. Those interleavings are tested on purpose, with faults.
  */
 export const TEST_CONFIG: Partial<ReservationConfig> = {
   RESERVATION_SWEEP_INTERVAL_MS: 100,
-  RESERVATION_PENDING_GRACE_MS: 2_500,
-  RESERVATION_INVENTORY_DEADLINE_MS: 2_000,
+  RESERVATION_PENDING_GRACE_MS: 6_000,
+  RESERVATION_INVENTORY_DEADLINE_MS: 5_000,
 };
 
 /** The reservation service over its own database, holding stock in a test inventory service over gRPC. */

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import {
   databaseUrlVariable,
+  defaultProcessMemoryMiB,
   edge,
   edgeCommand,
   edgeHealthCheck,
@@ -27,6 +28,7 @@ interface ComposeService {
   ports?: string[];
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
+  mem_limit?: string;
 }
 
 const compose: { services: Record<string, ComposeService> } = parse(readText("compose.yaml"), { merge: true });
@@ -69,6 +71,10 @@ describe("compose.yaml agrees with the service catalog", () => {
     ).toEqual([MIGRATE]);
     for (const name of platform) expect(service(name).image, name).toBe(image);
     for (const name of platform.filter((n) => n !== MIGRATE)) expect(service(name).pull_policy, name).toBe("never");
+  });
+
+  it("gives every process of the platform the memory its command sizes V8's heap for", () => {
+    for (const name of [MIGRATE, ...processes.map((p) => p.name), edge.name]) expect(service(name).mem_limit, name).toBe(`${defaultProcessMemoryMiB}m`);
   });
 
   describe("the migration task", () => {

@@ -1,10 +1,9 @@
-import { create, type DescField, type DescMessage, type Message } from "@bufbuild/protobuf";
-import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
-
 /**
  * A contract's row message as a CSV record, for csvDownload: the columns and the cells of a report
  * row come from its message, so an export and the report's messages keep the same shape.
  */
+import { create, type DescField, type DescMessage, type Message } from "@bufbuild/protobuf";
+import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 
 /** Which fields are flattened into columns of their own: messages other than a timestamp. */
 const isNested = (f: DescField): f is DescField & { fieldKind: "message"; message: DescMessage } =>

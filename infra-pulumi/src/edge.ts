@@ -1,9 +1,9 @@
+import { edgeCommand } from "@inv/service-catalog";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { loadBalancerLogPrefix } from "./access-logs.js";
 import { FargateService } from "./fargate.js";
 import { edgeProcess, grpcTargets } from "./processes.js";
-import { edgeCommand } from "@inv/service-catalog";
 import type { StoredSecret } from "./secrets.js";
 import type { ProcessPlacement } from "./service.js";
 

@@ -113,7 +113,7 @@ const FORMULA_START = /^[=+\-@\t\r]/;
  * leading apostrophe, which spreadsheets show as text; any other text as it is. Only for text
  * cells: a number is written as a number, sign and all.
  */
-export const neutralizeFormula = (text: string): string => (FORMULA_START.test(text) ? `'${text}` : text);
+const neutralizeFormula = (text: string): string => (FORMULA_START.test(text) ? `'${text}` : text);
 
 /** One value as CSV text, or null for an empty field (see csvDownload). */
 function cellOf(value: unknown): string | null {

@@ -4,9 +4,15 @@ import type { LoadResult } from "./load.js";
 export interface CallLoopResult extends LoadResult {
   /** The first few failures, as the caller described them. */
   errors: string[];
-  /** This process's CPU during the measured calls, in µs (its start, tsx's compile included, is not). */
+  /** This process's CPU during the measured calls, in µs (its start, tsx's compile and the warm-up are not). */
   cpuUs: number;
 }
+
+/**
+ * The line a load process prints when its warm-up is over and the measured calls begin: the bench
+ * reads every process's CPU from there, so that neither side's warm-up is counted.
+ */
+export const MEASURING = "measuring";
 
 /**
  * Calls `call` from `concurrency` callers, each making its next call when its last one answered,
@@ -40,4 +46,21 @@ export async function callLoop(call: () => Promise<boolean>, concurrency: number
     errors,
     cpuUs: cpu.user + cpu.system,
   };
+}
+
+/**
+ * A load process's run, as the stock benches drive it (env CONCURRENCY, SECONDS, WARMUP_SECONDS):
+ * the warm-up in this same process, so that the measured calls run on code V8 has already
+ * optimised (a fresh process spent the first seconds of a 4 s run compiling its own client, and
+ * took that CPU from the services it measured); then MEASURING, then the measured calls, then
+ * their CallLoopResult as JSON, each on a line of its own.
+ */
+export async function runLoad(call: () => Promise<boolean>, errors: string[]): Promise<void> {
+  const concurrency = Number(process.env["CONCURRENCY"]);
+  const warmup = Number(process.env["WARMUP_SECONDS"] ?? 0);
+  if (warmup > 0) await callLoop(call, concurrency, warmup, []);
+  errors.length = 0;
+  process.stdout.write(`${MEASURING}\n`);
+  const result = await callLoop(call, concurrency, Number(process.env["SECONDS"]), errors);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
 }

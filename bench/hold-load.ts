@@ -1,19 +1,19 @@
 /**
  * The hold bench's load process: CONCURRENCY callers of inventory.v1.HoldService/HoldStock for
- * SECONDS, each call a new reservation (a fresh UUID) holding 1 of one item across the given
- * warehouses, then prints a CallLoopResult as JSON. It calls as the reservation service does: a
- * service token minted with SERVICE_SECRET, looked up for every call (it is renewed in the
- * background). A call that fails, or answers with a hold that is not HELD, counts as a failure:
- * a FAILED hold is a cheaper answer, not a hold.
- * Env: GRPC_TARGET, SERVICE_SECRET, CONCURRENCY, SECONDS, ITEMS_FILE (a JSON array of item ids,
- * one picked at random per call), WAREHOUSE_IDS (comma-separated, in priority order).
+ * SECONDS after WARMUP_SECONDS (runLoad), each call a new reservation (a fresh UUID) holding 1 of
+ * one item across the given warehouses, then prints a CallLoopResult as JSON. It calls as the
+ * reservation service does: a service token minted with SERVICE_SECRET, looked up for every call
+ * (it is renewed in the background). A call that fails, or answers with a hold that is not HELD,
+ * counts as a failure: a FAILED hold is a cheaper answer, not a hold.
+ * Env: GRPC_TARGET, SERVICE_SECRET, CONCURRENCY, SECONDS, WARMUP_SECONDS, ITEMS_FILE (a JSON array
+ * of item ids, one picked at random per call), WAREHOUSE_IDS (comma-separated, in priority order).
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { ServiceIdentity } from "@inv/platform";
 import { HoldService, HoldState, HoldStockRequestSchema, HoldStockResponseSchema } from "@inv/gen/inventory/v1/hold_pb";
-import { callLoop } from "./call-loop.js";
+import { runLoad } from "./call-loop.js";
 import { H2Unary } from "./h2-unary.js";
 
 const env = (name: string) => process.env[name] ?? "";
@@ -37,7 +37,6 @@ const call = async () => {
   return false;
 };
 
-const result = await callLoop(call, Number(env("CONCURRENCY")), Number(env("SECONDS")), errors);
-process.stdout.write(`${JSON.stringify(result)}\n`);
+await runLoad(call, errors);
 client.close();
 identity.close();

@@ -1,15 +1,16 @@
 /**
  * The reservation bench's load process: CONCURRENCY callers of POST /v1/reservations at the edge
- * for SECONDS, over HTTP/1.1 keep-alive with a bearer token, each call a new order (a fresh UUID)
- * reserving 1 of one item across the given warehouses, then prints a CallLoopResult as JSON. A
- * call that fails, or answers with a reservation that is not ACTIVE, counts as a failure.
- * Env: EDGE_URL, TOKEN, CONCURRENCY, SECONDS, ITEMS_FILE (a JSON array of item ids, one picked at
- * random per call), WAREHOUSE_IDS (comma-separated, in priority order).
+ * for SECONDS after WARMUP_SECONDS (runLoad), over HTTP/1.1 keep-alive with a bearer token, each
+ * call a new order (a fresh UUID) reserving 1 of one item across the given warehouses, then prints
+ * a CallLoopResult as JSON. A call that fails, or answers with a reservation that is not ACTIVE,
+ * counts as a failure.
+ * Env: EDGE_URL, TOKEN, CONCURRENCY, SECONDS, WARMUP_SECONDS, ITEMS_FILE (a JSON array of item
+ * ids, one picked at random per call), WAREHOUSE_IDS (comma-separated, in priority order).
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Agent } from "node:http";
-import { callLoop } from "./call-loop.js";
+import { runLoad } from "./call-loop.js";
 import { postJson } from "./http-post.js";
 
 const env = (name: string) => process.env[name] ?? "";
@@ -33,6 +34,5 @@ const call = async () => {
   return false;
 };
 
-const result = await callLoop(call, Number(env("CONCURRENCY")), Number(env("SECONDS")), errors);
-process.stdout.write(`${JSON.stringify(result)}\n`);
+await runLoad(call, errors);
 agent.destroy();

@@ -31,6 +31,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compare, type Side } from "./compare.js";
 import { exportBench } from "./export.js";
+import { describeMachine, readMachine } from "./machine.js";
 import postgres from "postgres";
 import { holdBench, reservationBench, withDatabase } from "./stock.js";
 import { autocannon, availableTools, type LoadSpec } from "./load.js";
@@ -48,6 +49,7 @@ const only = process.env["BENCH_ONLY"] || undefined;
 const PARTS = ["edge", "holds", "reservations", "export"] as const;
 if (only !== undefined && !(PARTS as readonly string[]).includes(only)) throw new Error(`BENCH_ONLY is one of ${PARTS.join(", ")}, not "${only}"`);
 
+console.log(describeMachine(await readMachine()));
 await compileServers();
 const workDir = mkdtempSync(join(tmpdir(), "inv-bench-"));
 const profileDir = process.env["BENCH_CPU_PROF"];

@@ -12,17 +12,18 @@
  * Everything happens in a scratch database (inv_bench_<random>) created on DATABASE_URL's server
  * and dropped at the end, with its own service processes.
  */
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { GrpcChannel, createGrpcClient } from "@inv/platform";
 import { ItemService } from "@inv/gen/inventory/v1/item_pb";
 import { StockService } from "@inv/gen/inventory/v1/stock_pb";
 import { UserService } from "@inv/gen/user/v1/user_pb";
 import { WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
 import postgres from "postgres";
-import type { CallLoopResult } from "./call-loop.js";
+import { MEASURING, type CallLoopResult } from "./call-loop.js";
 import { ROOT, cpuMs, freePort, rssMiB, serverHeapFlags, startProcess, stopProcess, waitForPort, type BenchProcess } from "./processes.js";
 import { median } from "./load.js";
 import { formatRows } from "./report.js";
@@ -178,8 +179,7 @@ async function stockBench(w: Workload, opts: StockBenchOptions): Promise<void> {
         const sides = round % 2 === 0 ? (["service", "pgbench"] as const) : (["pgbench", "service"] as const);
         for (const side of sides) {
           if (side === "service") {
-            await serviceRun(w, cluster, seeded, files[mode], opts.warmupSeconds, CLIENTS, []);
-            runs.service[mode].push(await serviceRun(w, cluster, seeded, files[mode], opts.seconds, CLIENTS, serverProcesses, scratch, database));
+            runs.service[mode].push(await serviceRun(w, cluster, seeded, files[mode], opts, CLIENTS, serverProcesses, scratch, database));
           } else if (pgbenchVersion) {
             await pgbenchRun(w, scratchUrl, scratch, database, seeded, mode, opts.warmupSeconds, opts.workDir);
             runs.pgbench[mode].push(await pgbenchRun(w, scratchUrl, scratch, database, seeded, mode, opts.seconds, opts.workDir));
@@ -189,7 +189,7 @@ async function stockBench(w: Workload, opts: StockBenchOptions): Promise<void> {
     }
 
     // The latency under many clients: the service alone, spread SKUs.
-    const many = w.reservations ? await serviceRun(w, cluster, seeded, files.spread, opts.seconds, MANY_CLIENTS, serverProcesses) : undefined;
+    const many = w.reservations ? await serviceRun(w, cluster, seeded, files.spread, opts, MANY_CLIENTS, serverProcesses) : undefined;
 
     console.log(`${w.describe[0]}, ${CLIENTS} clients, ${opts.seconds} s per run after ${opts.warmupSeconds} s of warm-up, median of ${opts.rounds} round(s)`);
     console.log(
@@ -447,27 +447,36 @@ const cpuDelta = (before: Map<number, number>, after: Map<number, number>, only?
 const POSTGRES = "postgres backends";
 const LOAD = "load generator";
 
-/** One run of the workload's load process against the cluster; CPU read around it. */
+/**
+ * One run of the workload's load process against the cluster, its warm-up first (in the load
+ * process itself); every process's CPU is read around the measured calls alone.
+ */
 async function serviceRun(
   w: Workload,
   c: Cluster,
   s: Seeded,
   itemsFile: string,
-  seconds: number,
+  opts: { seconds: number; warmupSeconds: number },
   clients: number,
   measured: readonly BenchProcess[],
   sql?: postgres.Sql,
   database?: string,
 ): Promise<Run> {
-  const env = { ...process.env, ...w.loadEnv(c, s, itemsFile), CONCURRENCY: String(clients), SECONDS: String(seconds) };
+  const env = {
+    ...process.env,
+    ...w.loadEnv(c, s, itemsFile),
+    CONCURRENCY: String(clients),
+    SECONDS: String(opts.seconds),
+    WARMUP_SECONDS: String(opts.warmupSeconds),
+  };
   const cpu = (): Record<string, number | undefined> => Object.fromEntries(measured.map((p) => [p.name, cpuMs(p.child.pid)]));
-  const before = cpu();
-  const pgBefore = sql && database ? await backendCpu(sql, database) : undefined;
-  const result = await new Promise<CallLoopResult>((resolve, reject) =>
-    execFile(process.execPath, ["--import", "tsx", join(ROOT, w.loadScript)], { cwd: ROOT, env }, (err, stdout) =>
-      err ? reject(err) : resolve(JSON.parse(stdout) as CallLoopResult),
-    ),
-  );
+  let before: Record<string, number | undefined> = {};
+  let pgBeforeRead: Promise<Map<number, number> | undefined> = Promise.resolve(undefined);
+  const result = await runLoadProcess(w.loadScript, env, () => {
+    before = cpu();
+    pgBeforeRead = sql && database ? backendCpu(sql, database) : Promise.resolve(undefined);
+  });
+  const pgBefore = await pgBeforeRead;
   const pgAfter = sql && database ? await backendCpu(sql, database) : undefined;
   const after = cpu();
   const cpuUsPerUnit: Record<string, number> = {};
@@ -489,6 +498,29 @@ async function serviceRun(
     errors: result.errors,
     cpuUsPerUnit,
   };
+}
+
+/**
+ * Runs a load process (runLoad in call-loop.ts): calls `measuring` when it says its measured calls
+ * begin, and resolves with the result it prints at their end.
+ */
+function runLoadProcess(script: string, env: NodeJS.ProcessEnv, measuring: () => void): Promise<CallLoopResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, script)], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    let result: CallLoopResult | undefined;
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      if (line === MEASURING) measuring();
+      else if (line.startsWith("{")) result = JSON.parse(line) as CallLoopResult;
+    });
+    child.on("error", reject);
+    child.on("close", (code) =>
+      result && code === 0 ? resolve(result) : reject(new Error(`${script} exited with ${code}${stderr ? `: ${stderr.trim()}` : ""}`)),
+    );
+  });
 }
 
 /**

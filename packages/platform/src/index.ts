@@ -4,6 +4,7 @@ export * from "./config.js";
 export * from "./log.js";
 export * from "./db.js";
 export * from "./cache.js";
+export * from "./cached-resource.js";
 export * from "./pagination.js";
 export * from "./grpc/adapter.js";
 export * from "./grpc/handler.js";

@@ -3,6 +3,7 @@ import {
   CACHE_TTL,
   NAME_MAX,
   audited,
+  cachedResource,
   checkFields,
   fieldsToUpdate,
   invalid,
@@ -10,7 +11,6 @@ import {
   messageCodec,
   notFound,
   presentIn,
-  readThrough,
   registration,
   type AuditFacts,
   type FieldChecker,
@@ -41,9 +41,6 @@ import { levelsOfItem } from "../store/stock-reads.js";
 
 type Impl = ServiceImpl<typeof ItemService>;
 
-/** Cached items are binary protobuf in base64, as warehouses are (decoding it is cheap). */
-const cacheKey = (id: string) => `item.pb:${id}`;
-const codec = messageCodec(ItemSchema);
 const MUTABLE = ["name", "description", "item_type_id", "price", "image_url", "attributes", "status", "default_reorder_point", "default_reorder_quantity"];
 /** Fixed at create: quantities would change meaning if the unit changed, and stock refers to items by SKU. */
 const IMMUTABLE = ["sku", "unit_of_measure"];
@@ -73,6 +70,7 @@ function changesOf(v: FieldChecker, i: Item, fields: readonly string[]): ItemCha
 }
 
 export function itemHandlers({ db, cache }: InventoryDeps) {
+  const cached = cachedResource({ cache, schema: ItemSchema, kind: "item", keyPrefix: "item.pb", ttlSeconds: CACHE_TTL.item });
   const createItem: Impl["createItem"] = async ({ item: i, requestId }, ctx) => {
     if (!i) throw invalid("item", "required", "item is required");
     const { values, once } = checkFields((v) => ({
@@ -104,21 +102,12 @@ export function itemHandlers({ db, cache }: InventoryDeps) {
     };
   };
 
-  const getItem: Impl["getItem"] = async ({ id }) => {
-    const key = checkFields((v) => v.id("id", id));
-    const item = await readThrough(
-      cache,
-      cacheKey(key),
-      CACHE_TTL.item,
-      async () => {
-        const row = await findItem(db, key);
-        return row && toItem(row);
-      },
-      codec,
-    );
-    if (!item) throw notFound("item", key);
-    return { item };
-  };
+  const getItem: Impl["getItem"] = async ({ id }) => ({
+    item: await cached.get(id, async (key) => {
+      const row = await findItem(db, key);
+      return row && toItem(row);
+    }),
+  });
 
   const getItemBySku: Impl["getItemBySku"] = async ({ sku }) => {
     const key = checkFields((v) => checkSku(v, "sku", sku));
@@ -152,7 +141,7 @@ export function itemHandlers({ db, cache }: InventoryDeps) {
       (tx) => updateItem(tx, id, i.etag, changes, actorOf(ctx.caller)),
       (r) => facts(r, { fields }),
     );
-    await cache.invalidate(cacheKey(id));
+    await cache.invalidate(cached.keyOf(id));
     // Cached stock reads carry the item's status (DISCONTINUED, …): a new status must show there at once too.
     if (changes.status !== undefined) await invalidateStock(cache, await levelsOfItem(db, id));
     return { item: toItem(row) };
@@ -161,7 +150,7 @@ export function itemHandlers({ db, cache }: InventoryDeps) {
   const deleteItemHandler: Impl["deleteItem"] = async ({ id, etag }, ctx) => {
     const key = checkFields((v) => v.id("id", id));
     const row = await audited(db, ctx, (tx) => deleteItem(tx, key, etag, actorOf(ctx.caller)), facts);
-    await cache.invalidate(cacheKey(key));
+    await cache.invalidate(cached.keyOf(key));
     return { item: toItem(row) };
   };
 

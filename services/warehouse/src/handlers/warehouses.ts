@@ -2,14 +2,13 @@ import {
   CACHE_TTL,
   NAME_MAX,
   audited,
+  cachedResource,
   checkFields,
   fieldsToUpdate,
   invalid,
   listPage,
   messageCodec,
-  notFound,
   presentIn,
-  readThrough,
   type AuditFacts,
   type FieldChecker,
   type ServiceImpl,
@@ -24,13 +23,11 @@ import type { WarehouseDeps } from "./deps.js";
 type Impl = ServiceImpl<typeof WarehouseService>;
 
 /**
- * Cached warehouses are binary protobuf in base64 (decoding it costs a fraction of proto JSON).
- * The key changed with the encoding (it was `warehouse:<id>`, JSON), so no reader meets the old
- * form; writers invalidate both keys until every replica runs this version (an hour's TTL).
+ * Cached warehouses were proto JSON under `warehouse:<id>` before they were binary protobuf
+ * (cachedResource); writers invalidate that key too until every replica runs this version (an
+ * hour's TTL).
  */
-const cacheKey = (id: string) => `warehouse.pb:${id}`;
 const legacyCacheKey = (id: string) => `warehouse:${id}`;
-const codec = messageCodec(WarehouseSchema);
 const MUTABLE = ["name", "address", "priority", "active"];
 
 /** What the audit trail records about a change to a warehouse. */
@@ -55,6 +52,7 @@ function changesOf(v: FieldChecker, w: Warehouse, fields: readonly string[]): Wa
 }
 
 export function warehouseHandlers({ db, cache, stock, changed }: WarehouseDeps) {
+  const cached = cachedResource({ cache, schema: WarehouseSchema, kind: "warehouse", keyPrefix: "warehouse.pb", ttlSeconds: CACHE_TTL.warehouse });
   const createWarehouse: Impl["createWarehouse"] = async ({ warehouse: w, requestId }, ctx) => {
     if (!w) throw invalid("warehouse", "required", "warehouse is required");
     const { values, once } = checkFields((v) => ({
@@ -78,21 +76,12 @@ export function warehouseHandlers({ db, cache, stock, changed }: WarehouseDeps) 
     return { warehouse };
   };
 
-  const getWarehouse: Impl["getWarehouse"] = async ({ id }) => {
-    const key = checkFields((v) => v.id("id", id));
-    const warehouse = await readThrough(
-      cache,
-      cacheKey(key),
-      CACHE_TTL.warehouse,
-      async () => {
-        const row = await findWarehouse(db, key);
-        return row && toWarehouse(row);
-      },
-      codec,
-    );
-    if (!warehouse) throw notFound("warehouse", key);
-    return { warehouse };
-  };
+  const getWarehouse: Impl["getWarehouse"] = async ({ id }) => ({
+    warehouse: await cached.get(id, async (key) => {
+      const row = await findWarehouse(db, key);
+      return row && toWarehouse(row);
+    }),
+  });
 
   const listWarehousesHandler: Impl["listWarehouses"] = async (req) => {
     const filter = { active: req.active, code: req.code || undefined, showDeleted: req.showDeleted };
@@ -110,7 +99,7 @@ export function warehouseHandlers({ db, cache, stock, changed }: WarehouseDeps) 
       (tx) => updateWarehouse(tx, id, w.etag, changes),
       (r) => facts(r, { fields }),
     );
-    await cache.invalidate(cacheKey(id), legacyCacheKey(id));
+    await cache.invalidate(cached.keyOf(id), legacyCacheKey(id));
     await changed(id);
     return { warehouse: toWarehouse(row) };
   };
@@ -118,7 +107,7 @@ export function warehouseHandlers({ db, cache, stock, changed }: WarehouseDeps) 
   const deleteWarehouseHandler: Impl["deleteWarehouse"] = async ({ id, etag }, ctx) => {
     const key = checkFields((v) => v.id("id", id));
     const row = await audited(db, ctx, (tx) => deleteWarehouse(tx, key, etag, stock), facts);
-    await cache.invalidate(cacheKey(key), legacyCacheKey(key));
+    await cache.invalidate(cached.keyOf(key), legacyCacheKey(key));
     await changed(key);
     return { warehouse: toWarehouse(row) };
   };

@@ -6,6 +6,8 @@ export interface CallLoopResult extends LoadResult {
   errors: string[];
   /** This process's CPU during the measured calls, in µs (its start, tsx's compile and the warm-up are not). */
   cpuUs: number;
+  /** This process's wake-ups during the measured calls (voluntary context switches). */
+  wakeUps: number;
 }
 
 /**
@@ -24,6 +26,7 @@ export async function callLoop(call: () => Promise<boolean>, concurrency: number
   const started = performance.now();
   const until = started + seconds * 1000;
   const cpuAtStart = process.cpuUsage();
+  const wokenAtStart = process.resourceUsage().voluntaryContextSwitches;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < until) {
@@ -34,6 +37,7 @@ export async function callLoop(call: () => Promise<boolean>, concurrency: number
     }),
   );
   const cpu = process.cpuUsage(cpuAtStart);
+  const woken = process.resourceUsage().voluntaryContextSwitches - wokenAtStart;
   const elapsed = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.floor((latencies.length - 1) * p)] ?? Number.NaN;
@@ -45,6 +49,7 @@ export async function callLoop(call: () => Promise<boolean>, concurrency: number
     failures,
     errors,
     cpuUs: cpu.user + cpu.system,
+    wakeUps: woken,
   };
 }
 

@@ -1,5 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -134,4 +134,36 @@ export function cpuMs(pid: number | undefined, which: "self" | "children" = "sel
   } catch {
     return undefined;
   }
+}
+
+/**
+ * How often a process has gone to sleep and been woken so far: the voluntary context switches of
+ * all its threads, from /proc (undefined where there is none). With CPU per unit of work it tells
+ * whether a process costs much because it is woken often (each wake-up has a price of its own on
+ * a virtual machine: machine.ts) or because of the work it does once awake.
+ */
+export function wakeUps(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    let sum = 0;
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const status = readFileSync(`/proc/${pid}/task/${task}/status`, "utf8");
+      sum += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    }
+    return sum;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the bench reads of a process around a run: CPU ms and wake-ups so far. */
+export interface Usage {
+  cpuMs: number;
+  wakeUps: number;
+}
+
+export function usageOf(pid: number | undefined): Usage | undefined {
+  const cpu = cpuMs(pid);
+  const woken = wakeUps(pid);
+  return cpu === undefined || woken === undefined ? undefined : { cpuMs: cpu, wakeUps: woken };
 }

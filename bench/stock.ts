@@ -24,7 +24,20 @@ import { UserService } from "@inv/gen/user/v1/user_pb";
 import { WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
 import postgres from "postgres";
 import { MEASURING, type CallLoopResult } from "./call-loop.js";
-import { ROOT, cpuMs, freePort, rssMiB, serverHeapFlags, startProcess, stopProcess, waitForPort, type BenchProcess } from "./processes.js";
+import {
+  ROOT,
+  cpuMs,
+  freePort,
+  rssMiB,
+  serverHeapFlags,
+  startProcess,
+  stopProcess,
+  usageOf,
+  waitForPort,
+  wakeUps,
+  type BenchProcess,
+  type Usage,
+} from "./processes.js";
 import { median } from "./load.js";
 import { formatRows } from "./report.js";
 
@@ -119,7 +132,7 @@ interface Seeded {
   hot: string;
 }
 
-/** A measured run: units of work (holds, reservations) per second, latency, CPU per unit by process. */
+/** A measured run: units of work (holds, reservations) per second, latency, CPU and wake-ups per unit by process. */
 interface Run {
   perSecond: number;
   p50Ms: number;
@@ -128,6 +141,7 @@ interface Run {
   failures: number;
   errors: string[];
   cpuUsPerUnit: Record<string, number>;
+  wakeUpsPerUnit: Record<string, number>;
 }
 
 export const holdBench = (opts: StockBenchOptions) => stockBench(holdsWorkload, opts);
@@ -198,7 +212,8 @@ async function stockBench(w: Workload, opts: StockBenchOptions): Promise<void> {
     if (logSql) console.log(`  BENCH_LOG_SQL=1: every statement went to the Postgres server's log, which slows everything down`);
     console.log(`  spread: each one takes 1 of a random one of ${SPREAD_ITEMS} SKUs; hot: every one takes 1 of the same SKU (one stock level)`);
     console.log(`  ${w.describe[1]}\n`);
-    console.log(`${rateTable(w, runs, !!pgbenchVersion)}\n\n${cpuTable(w, runs, !!pgbenchVersion)}\n`);
+    const withPgbench = !!pgbenchVersion;
+    console.log(`${rateTable(w, runs, withPgbench)}\n\n${perUnitTable(CPU, w, runs, withPgbench)}\n\n${perUnitTable(WAKE_UPS, w, runs, withPgbench)}\n`);
     if (many) {
       const verdict = many.p99Ms <= P99_TARGET_MS ? "ok" : "MISSED";
       console.log(
@@ -416,14 +431,14 @@ async function pickTable(sql: postgres.Sql, s: Seeded) {
   await sql`ANALYZE`;
 }
 
-/** CPU ms so far of each backend of the database (by pid), when Postgres runs on this machine. */
-async function backendCpu(sql: postgres.Sql, database: string): Promise<Map<number, number>> {
+/** CPU and wake-ups so far of each backend of the database (by pid), when Postgres runs on this machine. */
+async function backendUsage(sql: postgres.Sql, database: string): Promise<Map<number, Usage>> {
   const pids = await sql<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE datname = ${database} AND pid <> pg_backend_pid()`;
-  const out = new Map<number, number>();
+  const out = new Map<number, Usage>();
   for (const { pid } of pids) {
     if (!isPostgres(pid)) continue;
-    const ms = cpuMs(pid);
-    if (ms !== undefined) out.set(pid, ms);
+    const usage = usageOf(pid);
+    if (usage !== undefined) out.set(pid, usage);
   }
   return out;
 }
@@ -437,15 +452,21 @@ function isPostgres(pid: number): boolean {
   }
 }
 
-const cpuDelta = (before: Map<number, number>, after: Map<number, number>, only?: (pid: number) => boolean) => {
+/** What the processes of `after` used since `before` (a process new since then, from its start). */
+const usageDelta = (before: Map<number, Usage>, after: Map<number, Usage>, only?: (pid: number) => boolean): Usage | undefined => {
   if (after.size === 0) return undefined;
-  let sum = 0;
-  for (const [pid, ms] of after) if (!only || only(pid)) sum += ms - (before.get(pid) ?? 0);
+  const sum = { cpuMs: 0, wakeUps: 0 };
+  for (const [pid, usage] of after) {
+    if (only && !only(pid)) continue;
+    sum.cpuMs += usage.cpuMs - (before.get(pid)?.cpuMs ?? 0);
+    sum.wakeUps += usage.wakeUps - (before.get(pid)?.wakeUps ?? 0);
+  }
   return sum;
 };
 
 const POSTGRES = "postgres backends";
 const LOAD = "load generator";
+const PGBENCH = "pgbench";
 
 /**
  * One run of the workload's load process against the cluster, its warm-up first (in the load
@@ -469,26 +490,29 @@ async function serviceRun(
     SECONDS: String(opts.seconds),
     WARMUP_SECONDS: String(opts.warmupSeconds),
   };
-  const cpu = (): Record<string, number | undefined> => Object.fromEntries(measured.map((p) => [p.name, cpuMs(p.child.pid)]));
-  let before: Record<string, number | undefined> = {};
-  let pgBeforeRead: Promise<Map<number, number> | undefined> = Promise.resolve(undefined);
+  const usage = (): Record<string, Usage | undefined> => Object.fromEntries(measured.map((p) => [p.name, usageOf(p.child.pid)]));
+  let before: Record<string, Usage | undefined> = {};
+  let pgBeforeRead: Promise<Map<number, Usage> | undefined> = Promise.resolve(undefined);
   const result = await runLoadProcess(w.loadScript, env, () => {
-    before = cpu();
-    pgBeforeRead = sql && database ? backendCpu(sql, database) : Promise.resolve(undefined);
+    before = usage();
+    pgBeforeRead = sql && database ? backendUsage(sql, database) : Promise.resolve(undefined);
   });
   const pgBefore = await pgBeforeRead;
-  const pgAfter = sql && database ? await backendCpu(sql, database) : undefined;
-  const after = cpu();
+  const pgAfter = sql && database ? await backendUsage(sql, database) : undefined;
+  const after = usage();
   const cpuUsPerUnit: Record<string, number> = {};
-  const per = (ms: number | undefined) => (ms === undefined || result.requests === 0 ? undefined : (ms * 1000) / result.requests);
-  for (const [name, ms] of Object.entries(after)) {
+  const wakeUpsPerUnit: Record<string, number> = {};
+  const note = (name: string, used: Usage | undefined) => {
+    if (used === undefined || result.requests === 0) return;
+    cpuUsPerUnit[name] = (used.cpuMs * 1000) / result.requests;
+    wakeUpsPerUnit[name] = used.wakeUps / result.requests;
+  };
+  for (const [name, end] of Object.entries(after)) {
     const start = before[name];
-    const us = per(ms !== undefined && start !== undefined ? ms - start : undefined);
-    if (us !== undefined) cpuUsPerUnit[name.replace(`${w.name}-`, "")] = us;
+    note(name.replace(`${w.name}-`, ""), end && start && { cpuMs: end.cpuMs - start.cpuMs, wakeUps: end.wakeUps - start.wakeUps });
   }
-  const pg = per(pgBefore && pgAfter ? cpuDelta(pgBefore, pgAfter) : undefined);
-  if (pg !== undefined) cpuUsPerUnit[POSTGRES] = pg;
-  if (result.requests > 0) cpuUsPerUnit[LOAD] = result.cpuUs / result.requests;
+  note(POSTGRES, pgBefore && pgAfter ? usageDelta(pgBefore, pgAfter) : undefined);
+  note(LOAD, { cpuMs: result.cpuUs / 1000, wakeUps: result.wakeUps });
   return {
     perSecond: result.rps,
     p50Ms: result.p50Ms,
@@ -497,6 +521,7 @@ async function serviceRun(
     failures: result.failures,
     errors: result.errors,
     cpuUsPerUnit,
+    wakeUpsPerUnit,
   };
 }
 
@@ -566,23 +591,26 @@ async function pgbenchRun(
   ];
   const ledger = async () => Number((await sql<{ count: string }[]>`SELECT count(*) FROM inventory.movements`)[0]?.count);
   const entriesBefore = await ledger();
-  const others = new Set((await backendCpu(sql, database)).keys());
-  const samples: { at: number; cpu: Map<number, number> }[] = [];
+  const others = new Set((await backendUsage(sql, database)).keys());
+  // pgbench's own wake-ups are sampled with its backends' (its CPU is read once it has ended).
+  const samples: { at: number; usage: Map<number, Usage>; pgbenchWakeUps: number | undefined }[] = [];
   let done = false;
   const childrenBefore = cpuMs(process.pid, "children");
-  const out = new Promise<string>((resolve, reject) =>
-    execFile("pgbench", args, { maxBuffer: 16 * 2 ** 20 }, (err, stdout, stderr) => {
+  let pgbenchPid: number | undefined;
+  const out = new Promise<string>((resolve, reject) => {
+    pgbenchPid = execFile("pgbench", args, { maxBuffer: 16 * 2 ** 20 }, (err, stdout, stderr) => {
       done = true;
       if (err) reject(new Error(`pgbench failed: ${stderr || err.message}`));
       else resolve(stdout);
-    }),
-  );
+    }).pid;
+  });
   // Awaited once the sampling below is over; a failure meanwhile must not count as unhandled.
   out.catch(() => {});
   while (!done) {
-    const cpu = await backendCpu(sql, database);
-    for (const pid of others) cpu.delete(pid);
-    if (!done) samples.push({ at: Date.now() / 1000, cpu });
+    const usage = await backendUsage(sql, database);
+    for (const pid of others) usage.delete(pid);
+    const pgbenchWakeUps = wakeUps(pgbenchPid);
+    if (!done) samples.push({ at: Date.now() / 1000, usage, pgbenchWakeUps });
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const stdout = await out;
@@ -603,17 +631,23 @@ async function pgbenchRun(
   const processed = Number(/number of transactions actually processed: (\d+)/.exec(stdout)?.[1] ?? 0);
 
   const cpuUsPerUnit: Record<string, number> = {};
-  // Backends' CPU between the first sample with every client connected and the last one before
-  // any of them ended, per transaction finished in between.
-  const first = samples.find((x) => x.cpu.size >= CLIENTS);
-  const last = first && samples.findLast((x) => [...first.cpu.keys()].every((pid) => x.cpu.has(pid)));
+  const wakeUpsPerUnit: Record<string, number> = {};
+  // Backends' CPU and wake-ups (and pgbench's wake-ups) between the first sample with every client
+  // connected and the last one before any of them ended, per transaction finished in between.
+  const first = samples.find((x) => x.usage.size >= CLIENTS);
+  const last = first && samples.findLast((x) => [...first.usage.keys()].every((pid) => x.usage.has(pid)));
   if (first && last && last !== first) {
     const inWindow = transactions.filter((t) => t.at > first.at && t.at <= last.at).length;
-    const ms = cpuDelta(first.cpu, last.cpu, (pid) => first.cpu.has(pid));
-    if (ms !== undefined && inWindow > 0) cpuUsPerUnit[POSTGRES] = (ms * 1000) / inWindow;
+    const used = usageDelta(first.usage, last.usage, (pid) => first.usage.has(pid));
+    if (used !== undefined && inWindow > 0) {
+      cpuUsPerUnit[POSTGRES] = (used.cpuMs * 1000) / inWindow;
+      wakeUpsPerUnit[POSTGRES] = used.wakeUps / inWindow;
+    }
+    if (first.pgbenchWakeUps !== undefined && last.pgbenchWakeUps !== undefined && inWindow > 0)
+      wakeUpsPerUnit[PGBENCH] = (last.pgbenchWakeUps - first.pgbenchWakeUps) / inWindow;
   }
   if (childrenBefore !== undefined && childrenAfter !== undefined && processed > 0)
-    cpuUsPerUnit["pgbench"] = ((childrenAfter - childrenBefore) * 1000) / processed;
+    cpuUsPerUnit[PGBENCH] = ((childrenAfter - childrenBefore) * 1000) / processed;
 
   // Every transaction must have held: a level that was not updated writes no ledger entry.
   const entries = (await ledger()) - entriesBefore;
@@ -621,12 +655,15 @@ async function pgbenchRun(
   // The outbox rows pgbench wrote are no audit events: gone before the service runs again.
   await sql`DELETE FROM inventory.audit_outbox WHERE next_attempt_at = 'infinity'`;
   if (w.reservations) await sql`DELETE FROM reservation.audit_outbox WHERE next_attempt_at = 'infinity'`;
-  return { perSecond: tps, p50Ms: pct(0.5), p99Ms: pct(0.99), units: processed, failures: failed, errors: [], cpuUsPerUnit };
+  return { perSecond: tps, p50Ms: pct(0.5), p99Ms: pct(0.99), units: processed, failures: failed, errors: [], cpuUsPerUnit, wakeUpsPerUnit };
 }
 
 const medianRun = (runs: readonly Run[]): Run | undefined => {
   if (runs.length === 0) return undefined;
-  const names = [...new Set(runs.flatMap((r) => Object.keys(r.cpuUsPerUnit)))];
+  const medians = (of: (r: Run) => Record<string, number>) => {
+    const names = [...new Set(runs.flatMap((r) => Object.keys(of(r))))];
+    return Object.fromEntries(names.map((n) => [n, median(runs.map((r) => of(r)[n] ?? Number.NaN))]));
+  };
   return {
     perSecond: median(runs.map((r) => r.perSecond)),
     p50Ms: median(runs.map((r) => r.p50Ms)),
@@ -634,7 +671,8 @@ const medianRun = (runs: readonly Run[]): Run | undefined => {
     units: median(runs.map((r) => r.units)),
     failures: runs.reduce((sum, r) => sum + r.failures, 0),
     errors: runs.flatMap((r) => r.errors),
-    cpuUsPerUnit: Object.fromEntries(names.map((n) => [n, median(runs.map((r) => r.cpuUsPerUnit[n] ?? Number.NaN))])),
+    cpuUsPerUnit: medians((r) => r.cpuUsPerUnit),
+    wakeUpsPerUnit: medians((r) => r.wakeUpsPerUnit),
   };
 };
 
@@ -670,22 +708,39 @@ function rateTable(w: Workload, runs: Runs, withPgbench: boolean): string {
   return formatRows(rows, `[${w.name}]`);
 }
 
-/** Where the CPU went per unit of work: the service's processes, the database's backends, the load. */
-function cpuTable(w: Workload, runs: Runs, withPgbench: boolean): string {
-  const rows: string[][] = [[`CPU us per ${w.unit.replace(/s$/, "")}`, "spread", "hot"]];
+/** What a per-unit table shows: CPU µs, or wake-ups. */
+interface Metric {
+  heading: string;
+  of(r: Run): Record<string, number>;
+  format(n: number): string;
+}
+
+const CPU: Metric = { heading: "CPU us per", of: (r) => r.cpuUsPerUnit, format: int };
+const WAKE_UPS: Metric = {
+  heading: "wake-ups per",
+  of: (r) => r.wakeUpsPerUnit,
+  format: (n) => (Number.isFinite(n) ? n.toFixed(1) : "?"),
+};
+
+/**
+ * Where the CPU (or the wake-ups) went per unit of work: the service's processes, the database's
+ * backends, the load; then the service's as ratios to pgbench's.
+ */
+function perUnitTable(metric: Metric, w: Workload, runs: Runs, withPgbench: boolean): string {
+  const rows: string[][] = [[`${metric.heading} ${w.unit.replace(/s$/, "")}`, "spread", "hot"]];
   const sides = withPgbench ? (["service", "pgbench"] as const) : (["service"] as const);
-  const total = (r: Run) => Object.values(r.cpuUsPerUnit).reduce((a, b) => a + b, 0);
+  const total = (r: Run) => Object.values(metric.of(r)).reduce((a, b) => a + b, 0);
   const of = (side: "service" | "pgbench") => ({ spread: medianRun(runs[side].spread)!, hot: medianRun(runs[side].hot)! });
   for (const side of sides) {
     const { spread, hot } = of(side);
-    for (const name of Object.keys(spread.cpuUsPerUnit))
-      rows.push([`${side}: ${name}`, int(spread.cpuUsPerUnit[name]!), int(hot.cpuUsPerUnit[name] ?? Number.NaN)]);
-    rows.push([`${side}: total`, int(total(spread)), int(total(hot))]);
+    for (const name of Object.keys(metric.of(spread)))
+      rows.push([`${side}: ${name}`, metric.format(metric.of(spread)[name]!), metric.format(metric.of(hot)[name] ?? Number.NaN)]);
+    rows.push([`${side}: total`, metric.format(total(spread)), metric.format(total(hot))]);
   }
   if (withPgbench) {
     const service = of("service");
     const pg = of("pgbench");
-    const backends = (r: Run) => r.cpuUsPerUnit[POSTGRES] ?? Number.NaN;
+    const backends = (r: Run) => metric.of(r)[POSTGRES] ?? Number.NaN;
     const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
     rows.push([`${POSTGRES}, service / pgbench`, ratio(backends(service.spread), backends(pg.spread)), ratio(backends(service.hot), backends(pg.hot))]);
     rows.push(["total, service / pgbench", ratio(total(service.spread), total(pg.spread)), ratio(total(service.hot), total(pg.hot))]);

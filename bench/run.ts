@@ -17,6 +17,9 @@
  * Then the export bench (export.ts): ExportReport streaming a 1,000,000-row movement report as CSV
  * against a 10,000-row one in the same run, printing memory growth as a ratio (bounded: ~1x).
  *
+ * Before all of it, one line about the machine (machine.ts): what a wake-up and a small JSON round
+ * trip cost on it now, to tell one day's figures from another's.
+ *
  * Env: BENCH_ONLY=edge|holds|reservations|export (one part only; all by default), BENCH_DURATION (seconds per run,
  * 4), BENCH_ROUNDS (runs per cell, median reported, 1), BENCH_PROTOCOLS=1 (also gRPC direct vs
  * REST vs Connect), BENCH_CPU_PROF=<dir> (CPU profiles of the servers, see profile-summary.ts),

@@ -1,29 +1,18 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { workspaceFolders } from "@inv/service-catalog/repo";
 import { describe, expect, it } from "vitest";
 import { buildPrograms, packageOf, programs, repositoryRoot } from "./index.js";
 
 interface Manifest {
   name: string;
   dependencies?: Record<string, string>;
-  workspaces?: string[];
 }
 
 const manifest = (dir: string): Manifest => JSON.parse(readFileSync(join(repositoryRoot, dir, "package.json"), "utf8"));
 
-/** Every workspace manifest by package name, from the root's globs. */
-function workspaces(): Map<string, Manifest> {
-  const dirs = (manifest(".").workspaces ?? []).flatMap((glob) =>
-    glob.endsWith("/*")
-      ? readdirSync(join(repositoryRoot, glob.slice(0, -2)), { withFileTypes: true })
-          .filter((e) => e.isDirectory())
-          .map((e) => `${glob.slice(0, -2)}/${e.name}`)
-      : [glob],
-  );
-  return new Map(
-    dirs.flatMap((dir) => (readdirSync(join(repositoryRoot, dir)).includes("package.json") ? [[manifest(dir).name, manifest(dir)] as const] : [])),
-  );
-}
+/** Every workspace manifest by package name. */
+const workspaces = (): Map<string, Manifest> => new Map(workspaceFolders().map((dir) => [manifest(dir).name, manifest(dir)] as const));
 
 /**
  * What `npm prune --omit=dev` leaves for a program: the production dependencies of its

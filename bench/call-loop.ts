@@ -64,6 +64,7 @@ export async function runLoad(call: () => Promise<boolean>, errors: string[]): P
   const concurrency = Number(process.env["CONCURRENCY"]);
   const warmup = Number(process.env["WARMUP_SECONDS"] ?? 0);
   if (warmup > 0) await callLoop(call, concurrency, warmup, []);
+  // `call` notes its failures in `errors` itself: the warm-up's are not the measured run's.
   errors.length = 0;
   process.stdout.write(`${MEASURING}\n`);
   const result = await callLoop(call, concurrency, Number(process.env["SECONDS"]), errors);

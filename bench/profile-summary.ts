@@ -1,7 +1,9 @@
 /**
  * Summarises a V8 .cpuprofile (from `node --cpu-prof`, e.g. BENCH_CPU_PROF=<dir> npm run bench):
  * top functions by self time, and self time by package, so a profile can be read without a UI.
- * Usage: node --import tsx bench/profile-summary.ts <file.cpuprofile> [top=25]
+ * Usage: node --import tsx bench/profile-summary.ts <file.cpuprofile> [top=25] [last=<seconds>]
+ * With last=N only the samples of the profile's last N seconds count: the measured runs, without
+ * the start and the seeding before them.
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -17,14 +19,22 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const [file, topArg] = process.argv.slice(2);
-if (!file) throw new Error("usage: profile-summary.ts <file.cpuprofile> [top]");
+const [file, topArg, lastArg] = process.argv.slice(2);
+if (!file) throw new Error("usage: profile-summary.ts <file.cpuprofile> [top] [last=<seconds>]");
 const profile = JSON.parse(readFileSync(file, "utf8")) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const lastUs = lastArg ? Number(lastArg.replace(/^last=/, "")) * 1e6 : Number.POSITIVE_INFINITY;
 
 // Self time of a node = the time deltas of the samples taken while it was on top of the stack.
+// Sample times are the deltas' running sum; they end at the profile's end time.
+const sampledUs = profile.timeDeltas.reduce((a, b) => a + b, 0);
 const selfUs = new Map<number, number>();
-profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+let at = 0;
+profile.samples.forEach((id, i) => {
+  at += profile.timeDeltas[i] ?? 0;
+  if (sampledUs - at > lastUs) return;
+  selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+});
 const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
 
 const add = (map: Map<string, number>, key: string, us: number) => map.set(key, (map.get(key) ?? 0) + us);

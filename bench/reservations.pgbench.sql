@@ -62,7 +62,7 @@ SELECT created_at FROM made;
 
 WITH found AS (
   SELECT i.id, i.sku, i.status FROM inventory.items i
-  WHERE i.deleted_at IS NULL AND (i.id::text IN (SELECT jsonb_array_elements_text(:item_ids::jsonb)) OR i.sku IN (SELECT jsonb_array_elements_text('[]'::jsonb)))
+  WHERE i.deleted_at IS NULL AND (i.id IN (SELECT jsonb_array_elements_text(:item_ids::jsonb)::uuid) OR i.sku IN (SELECT jsonb_array_elements_text('[]'::jsonb)::text))
 )
 SELECT
   EXISTS (SELECT FROM inventory.holds h WHERE h.reservation_id = :rid) AS held,
@@ -71,7 +71,7 @@ SELECT
       'id', l.id, 'item_id', l.item_id, 'warehouse_id', l.warehouse_id, 'location_id', l.location_id,
       'available', l.on_hand - l.reserved)), '[]')
     FROM inventory.stock_levels l
-    WHERE l.item_id IN (SELECT id FROM found) AND l.warehouse_id::text IN (SELECT jsonb_array_elements_text(:warehouses::jsonb))) AS levels;
+    WHERE l.item_id IN (SELECT id FROM found) AND l.warehouse_id IN (SELECT jsonb_array_elements_text(:warehouses::jsonb)::uuid)) AS levels;
 
 WITH audit AS (
   INSERT INTO inventory.audit_outbox (id, occur_time, event, next_attempt_at) VALUES (:audit2_id, :occur, :event, 'infinity')

@@ -273,6 +273,15 @@ async function tableExists(db: Db, schema: string, table: string): Promise<boole
   return row?.found === true;
 }
 
+/**
+ * A list of values as one parameter, for `column IN ${valueList(values, "uuid")}`: the statement's
+ * text is the same whatever the list's length, so Postgres prepares and plans it once, where
+ * drizzle's `inArray` makes one parameter per value and a new statement for every length. The
+ * values are cast to the column's type, so its index still serves the lookup.
+ */
+export const valueList = (values: readonly string[], type: "text" | "uuid" = "text"): SQL =>
+  sql`(SELECT jsonb_array_elements_text(${JSON.stringify(values)}::jsonb)::${sql.raw(type)})`;
+
 /** Rows of a raw query: postgres.js returns an array, PGlite an object with `rows`. */
 export async function rows<T>(db: Db, query: SQL): Promise<T[]> {
   const result = (await db.execute(query)) as unknown;

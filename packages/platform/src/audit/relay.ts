@@ -1,6 +1,6 @@
 import type { AuditEvent } from "@inv/gen/user/v1/audit_pb";
-import { inArray, lte, sql } from "drizzle-orm";
-import type { Db } from "../db.js";
+import { lte, sql } from "drizzle-orm";
+import { valueList, type Db } from "../db.js";
 import type { Logger } from "../log.js";
 import { decodeAuditEvent, type AuditOutboxTable } from "./outbox.js";
 
@@ -142,7 +142,7 @@ export function startAuditRelay(opts: AuditRelayOptions): AuditRelay {
         await backOff(ids);
         return { shipped: 0, more: false };
       }
-      await db.delete(t).where(inArray(t.id, ids));
+      await db.delete(t).where(sql`${t.id} IN ${valueList(ids, "uuid")}`);
       if (failing) log.info({ events: events.length }, "audit relay: shipping again");
       failing = false;
       return { shipped: events.length, more };
@@ -176,7 +176,7 @@ export function startAuditRelay(opts: AuditRelayOptions): AuditRelay {
     await db
       .update(t)
       .set({ attempts: sql`${t.attempts} + 1`, nextAttemptAt: sql`now() + ${delay} * interval '1 millisecond'` })
-      .where(inArray(t.id, ids));
+      .where(sql`${t.id} IN ${valueList(ids, "uuid")}`);
   }
 
   function failed(err: unknown, events: number) {

@@ -1,4 +1,4 @@
-import { rows, type AuditOutboxRow, type Db } from "@inv/platform";
+import { rows, valueList, type AuditOutboxRow, type Db } from "@inv/platform";
 import { and, asc, eq, exists, inArray, lt, sql, type SQL } from "drizzle-orm";
 import { holdAllocations, holds, type HoldAllocationRow, type HoldRow } from "./schema.js";
 
@@ -60,13 +60,12 @@ export interface HoldPlanning {
 }
 
 export async function readHoldPlanning(db: Db, q: { reservationId: string; itemIds: string[]; skus: string[]; warehouseIds: string[] }): Promise<HoldPlanning> {
-  const list = (values: string[]) => sql`(SELECT jsonb_array_elements_text(${JSON.stringify(values)}::jsonb))`;
   const [row] = await rows<{ held: boolean; items: HoldPlanning["items"]; levels: LevelJson[] }>(
     db,
     sql`
     WITH found AS (
       SELECT i.id, i.sku, i.status FROM inventory.items i
-      WHERE i.deleted_at IS NULL AND (i.id::text IN ${list(q.itemIds)} OR i.sku IN ${list(q.skus)})
+      WHERE i.deleted_at IS NULL AND (i.id IN ${valueList(q.itemIds, "uuid")} OR i.sku IN ${valueList(q.skus)})
     )
     SELECT
       EXISTS (SELECT FROM inventory.holds h WHERE h.reservation_id = ${q.reservationId}) AS held,
@@ -75,7 +74,7 @@ export async function readHoldPlanning(db: Db, q: { reservationId: string; itemI
           'id', l.id, 'item_id', l.item_id, 'warehouse_id', l.warehouse_id, 'location_id', l.location_id,
           'available', l.on_hand - l.reserved)), '[]')
         FROM inventory.stock_levels l
-        WHERE l.item_id IN (SELECT id FROM found) AND l.warehouse_id::text IN ${list(q.warehouseIds)}) AS levels`,
+        WHERE l.item_id IN (SELECT id FROM found) AND l.warehouse_id IN ${valueList(q.warehouseIds, "uuid")}) AS levels`,
   );
   if (!row) throw new Error("the hold planning read returned no row");
   return {

@@ -1,5 +1,5 @@
-import { rows, type AuditOutboxRow, type Db } from "@inv/platform";
-import { and, asc, desc, eq, gte, inArray, lt, lte, sql, type SQL } from "drizzle-orm";
+import { rows, valueList, type AuditOutboxRow, type Db } from "@inv/platform";
+import { and, asc, desc, eq, getTableColumns, gte, inArray, lt, lte, sql, type SQL } from "drizzle-orm";
 import { LIVE, Status, auditOutbox, reservations, type ReservationRow, type StatusCode } from "./schema.js";
 
 /** What a new reservation is recorded with; the rest starts at its defaults. */
@@ -108,19 +108,35 @@ export async function transition(
   changes: Changes,
   opts: { unexpired?: boolean; steps?: readonly string[] } = {},
 ): Promise<ReservationRow | undefined> {
-  const [row] = await db
-    .update(reservations)
-    .set({ ...changes, version: sql`${reservations.version} + 1`, updatedAt: sql`now()` })
-    .where(
-      and(
-        eq(reservations.id, id),
-        inArray(reservations.status, [...from]),
-        opts.unexpired ? sql`(${reservations.expireAt} IS NULL OR ${reservations.expireAt} > now())` : undefined,
-        opts.steps ? inArray(reservations.step, [...opts.steps]) : undefined,
-      ),
-    )
-    .returning();
-  return row;
+  // A statement of its own rather than drizzle's update builder, which spent about 180 µs of CPU
+  // per call here building the SET over every column and the 26-column RETURNING: this is every
+  // reservation's second write. Values still go through their columns' encoders (jsonb, times).
+  const set = Object.entries(changes).flatMap(([key, value]) => {
+    if (value === undefined) return []; // as drizzle's set(): an absent change
+    const column = COLUMNS[key as keyof typeof COLUMNS];
+    return [sql`${sql.identifier(column.name)} = ${value === null ? null : sql.param(value, column)}`];
+  });
+  const [raw] = await rows<Record<string, unknown>>(
+    db,
+    sql`UPDATE ${reservations} SET ${sql.join([...set, sql`version = version + 1, updated_at = now()`], sql`, `)}
+      WHERE id = ${id} AND status IN (${sql.raw(from.map(Number).join(", "))})
+      ${opts.unexpired ? sql`AND (expire_at IS NULL OR expire_at > now())` : sql``}
+      ${opts.steps ? sql`AND step IN ${valueList(opts.steps)}` : sql``}
+      RETURNING *`,
+  );
+  return raw && reservationOf(raw);
+}
+
+const COLUMNS = getTableColumns(reservations);
+
+/** A reservation row as Postgres returned it (snake_case, times as text), read the way drizzle reads one. */
+function reservationOf(raw: Record<string, unknown>): ReservationRow {
+  const row: Record<string, unknown> = {};
+  for (const [key, column] of Object.entries(COLUMNS)) {
+    const value = raw[column.name];
+    row[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+  }
+  return row as ReservationRow;
 }
 
 /** The status a reservation has now: PENDING and ACTIVE ones past their expiry are EXPIRED. */

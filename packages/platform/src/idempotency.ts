@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
-import { fromBinary, toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { fromBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { and, eq, lte, sql } from "drizzle-orm";
 import { index, primaryKey, text, timestamp, type PgSchema } from "drizzle-orm/pg-core";
+import { encodeBinary } from "./binary.js";
 import { inTransaction, type Db } from "./db.js";
 import { AlreadyExists, Internal } from "./errors.js";
 
@@ -43,7 +44,7 @@ export interface ResponseCodec<T> {
 
 /** Stores a protobuf message as base64 of its binary form: exact, so a retry gets the same bytes. */
 export const messageCodec = <Desc extends DescMessage>(schema: Desc): ResponseCodec<MessageShape<Desc>> => ({
-  encode: (message) => Buffer.from(toBinary(schema, message)).toString("base64"),
+  encode: (message) => encodeBinary(schema, message).toString("base64"),
   decode: (stored) => fromBinary(schema, Buffer.from(stored, "base64")),
 });
 

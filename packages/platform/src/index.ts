@@ -25,5 +25,6 @@ export * from "./etag.js";
 export * from "./resource-table.js";
 export * from "./soft-delete.js";
 export * from "./idempotency.js";
+export * from "./binary.js";
 export * from "./audit/index.js";
 export * from "./download/index.js";

@@ -1,6 +1,7 @@
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { fromBinary } from "@bufbuild/protobuf";
 import { AuditEventSchema, type AuditEvent } from "@inv/gen/user/v1/audit_pb";
 import { index, integer, text, timestamp, uuid, type PgSchema } from "drizzle-orm/pg-core";
+import { encodeBinary } from "../binary.js";
 
 /**
  * The outbox a service writes its audit records to, in its own schema and in the same
@@ -35,7 +36,7 @@ export function auditOutboxTable(schema: PgSchema) {
 export type AuditOutboxTable = ReturnType<typeof auditOutboxTable>;
 
 /** An event as stored in the outbox's `event` column. */
-export const encodeAuditEvent = (event: AuditEvent): string => Buffer.from(toBinary(AuditEventSchema, event)).toString("base64");
+export const encodeAuditEvent = (event: AuditEvent): string => encodeBinary(AuditEventSchema, event).toString("base64");
 
 /** An event read back from the outbox's `event` column. */
 export const decodeAuditEvent = (stored: string): AuditEvent => fromBinary(AuditEventSchema, Buffer.from(stored, "base64"));

@@ -1,12 +1,13 @@
-import { fromBinary, toBinary, type DescMethod, type DescService } from "@bufbuild/protobuf";
+import { fromBinary, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import type { MethodDefinition, ServiceDefinition } from "@grpc/grpc-js";
+import { encodeBinary } from "../binary.js";
 
 /** The gRPC path of a method: "/package.Service/Method". */
 export const methodPath = (method: DescMethod) => `/${method.parent.typeName}/${method.name}`;
 
 /** A grpc-js method definition for a protobuf-es method descriptor: binary (de)serializers. */
 export function methodDefinition(method: DescMethod): MethodDefinition<unknown, unknown> {
-  const serialize = (schema: DescMethod["input"]) => (msg: unknown) => Buffer.from(toBinary(schema, msg as never));
+  const serialize = (schema: DescMethod["input"]) => (msg: unknown) => encodeBinary(schema, msg as never);
   const deserialize = (schema: DescMethod["input"]) => (buf: Buffer) => fromBinary(schema, buf);
   return {
     path: methodPath(method),

@@ -1,6 +1,7 @@
-import { create, fromBinary, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
+import { create, fromBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { anyPack, anyUnpack, type Duration } from "@bufbuild/protobuf/wkt";
 import { Metadata, status, type ServiceError, type StatusObject } from "@grpc/grpc-js";
+import { encodeBinary } from "../binary.js";
 import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema, type BadRequest, type ErrorInfo } from "@inv/gen/google/rpc/error_details_pb";
 import { StatusSchema, type Status as RpcStatus } from "@inv/gen/google/rpc/status_pb";
 import { DomainError, type FieldViolation } from "../errors.js";
@@ -18,7 +19,7 @@ const DETAILS_KEY = "grpc-status-details-bin";
  */
 export function toStatus(err: DomainError): Partial<StatusObject> {
   const metadata = new Metadata();
-  metadata.set(DETAILS_KEY, Buffer.from(toBinary(StatusSchema, rpcStatusOf(err))));
+  metadata.set(DETAILS_KEY, encodeBinary(StatusSchema, rpcStatusOf(err)));
   return { code: err.code, details: err.message, metadata };
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { create, fromBinary, toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import {
   CACHE_TTL,
@@ -12,6 +12,7 @@ import {
   decodePageToken,
   exportFilename,
   invalid,
+  messageCodec,
   readSnapshot,
   registration,
   type Cache,
@@ -205,13 +206,14 @@ async function throughCache<S extends DescMessage>(
   const key = `inventory:report:${method}:${createHash("sha256")
     .update(JSON.stringify({ ...request, fresh: false }, (_k, v) => (typeof v === "bigint" ? v.toString() : v)))
     .digest("base64url")}`;
+  const codec = messageCodec(schema);
   if (!request.fresh) {
-    const hit = await cache.getDecoded(key, (text) => fromBinary(schema, Buffer.from(text, "base64")));
+    const hit = await cache.getDecoded(key, codec.decode);
     if (hit) return { ...hit, cached: true };
   }
   const stamp = await cache.stamp(key);
   const response = await read();
-  await cache.setIfUnchanged(key, Buffer.from(toBinary(schema, response)).toString("base64"), CACHE_TTL.report, stamp);
+  await cache.setIfUnchanged(key, codec.encode(response), CACHE_TTL.report, stamp);
   return response;
 }
 

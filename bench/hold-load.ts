@@ -10,8 +10,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { ServiceIdentity } from "@inv/platform";
+import { create, fromBinary } from "@bufbuild/protobuf";
+import { encodeBinary, ServiceIdentity } from "@inv/platform";
 import { HoldService, HoldState, HoldStockRequestSchema, HoldStockResponseSchema } from "@inv/gen/inventory/v1/hold_pb";
 import { runLoad } from "./call-loop.js";
 import { H2Unary } from "./h2-unary.js";
@@ -30,7 +30,7 @@ const call = async () => {
     lines: [{ itemId: items[Math.floor(Math.random() * items.length)]!, quantity: 1n }],
     warehouseIds,
   });
-  const answer = await client.call(path, toBinary(HoldStockRequestSchema, request), { "x-service-token": identity.tokenFor("inventory") });
+  const answer = await client.call(path, encodeBinary(HoldStockRequestSchema, request), { "x-service-token": identity.tokenFor("inventory") });
   const state = answer.code === 0 ? fromBinary(HoldStockResponseSchema, answer.body).hold?.state : undefined;
   if (state === HoldState.HELD) return true;
   if (errors.length < 5) errors.push(answer.code === 0 ? `hold state ${state}` : `code ${answer.code}: ${answer.message}`);

@@ -166,7 +166,7 @@ describe("encodeBinary", () => {
     const event = create(AuditEventSchema, {
       id: "e",
       occurTime: { seconds: INT64_MAX, nanos: -1 },
-      details: { big: "x".repeat(20_000), list: [1, "two", null, { three: [true] }], nested: { deeper: { deepest: -0 } } },
+      details: { big: "x".repeat(20_000), list: [1, "two", null, { three: [true] }], nested: { deeper: { deepest: -0 } }, $typeName: "not a message" },
     });
     same(AuditEventSchema, event as never);
     expect(fromBinary(AuditEventSchema, encodeBinary(AuditEventSchema, event))).toEqual(event);

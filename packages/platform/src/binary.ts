@@ -118,7 +118,8 @@ function fieldWriter(parent: DescMessage, field: DescField): FieldWriter | null 
       return (w, m) => {
         let v = read(m);
         if (v === undefined) return;
-        if (asStruct && isPlainObject(v) && !("$typeName" in v)) v = structOf(v);
+        // As the reflection layer does: any object there is JSON, even one with a "$typeName" key.
+        if (asStruct && isPlainObject(v)) v = structOf(v);
         put(w.tag(no, WireType.LengthDelimited), v as Record<string, unknown>);
       };
     }
@@ -249,7 +250,7 @@ const WRAPPERS = new Set(["Double", "Float", "Int64", "UInt64", "Int32", "UInt32
 const isWrapper = (desc: DescMessage) => WRAPPERS.has(desc.typeName);
 const isStruct = (desc: DescMessage) => desc.typeName === "google.protobuf.Struct";
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** A JSON object as the google.protobuf.Struct message it stands for. */
 function structOf(json: Record<string, unknown>): Record<string, unknown> {

@@ -52,13 +52,19 @@ try {
   await admin.unsafe(`CREATE DATABASE "${database}"`);
   const scratchUrl = withDatabase(url, database);
   process.stdout.write(`Chaos: starting the services on ${database}, seeding 20 SKUs with 60 units in each of 2 warehouses...`);
-  const cluster = await startCluster(reservationsWorkload, { seconds: SECONDS, warmupSeconds: 0, rounds: 1, workDir }, scratchUrl, processes, {
-    // Short times to live and a quick sweeper, so a 30 s run sees expiries and repairs.
-    RESERVATION_TTL_MIN_SECONDS: "1",
-    RESERVATION_SWEEP_INTERVAL_MS: "250",
-    RESERVATION_PENDING_GRACE_MS: "2000",
-    RESERVATION_INVENTORY_DEADLINE_MS: "2000",
-  });
+  const cluster = await startCluster(
+    reservationsWorkload,
+    { seconds: SECONDS, warmupSeconds: 0, jitWarmupSeconds: 0, rounds: 1, workDir },
+    scratchUrl,
+    processes,
+    {
+      // Short times to live and a quick sweeper, so a 30 s run sees expiries and repairs.
+      RESERVATION_TTL_MIN_SECONDS: "1",
+      RESERVATION_SWEEP_INTERVAL_MS: "250",
+      RESERVATION_PENDING_GRACE_MS: "2000",
+      RESERVATION_INVENTORY_DEADLINE_MS: "2000",
+    },
+  );
   const seeded = await seed(cluster, { items: 20, stock: 60n });
   const itemsFile = join(workDir, "chaos-items.json");
   // The hot SKU ten times over, beside 20 spread ones: a third of the calls contend for one level.

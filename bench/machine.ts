@@ -2,9 +2,9 @@
  * Two readings of the machine the bench runs on, taken before anything else starts, so that
  * figures from different days can be told apart from changes in the code:
  * - what a process pays to wake up: the CPU of an empty timer callback every 5 ms. On a virtual
- *   machine a wake-up can cost far more than the little work the callback does (150–200 µs on the
- *   2-core development VM, where a Python sleep loop paid 86 µs a wake-up: most likely the cold
- *   caches of a process that has just been scheduled); the stock benches count every process's
+ *   machine a wake-up can cost far more than the little work the callback does (150–470 µs on the
+ *   2-core development VM over one day, where a Python sleep loop paid 86 µs a wake-up: most likely
+ *   the cold caches of a process that has just been scheduled); the stock benches count every process's
  *   wake-ups per unit of work beside its CPU;
  * - raw speed with no wake-ups at all: a small JSON round trip in a tight loop.
  */

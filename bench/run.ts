@@ -21,7 +21,8 @@
  * trip cost on it now, to tell one day's figures from another's.
  *
  * Env: BENCH_ONLY=edge|holds|reservations|export (one part only; all by default), BENCH_DURATION (seconds per run,
- * 4), BENCH_ROUNDS (runs per cell, median reported, 1), BENCH_PROTOCOLS=1 (also gRPC direct vs
+ * 4), BENCH_ROUNDS (runs per cell, median reported, 1), BENCH_JIT_WARMUP (seconds of load per path
+ * before its first measured run, 10), BENCH_PROTOCOLS=1 (also gRPC direct vs
  * REST vs Connect), BENCH_CPU_PROF=<dir> (CPU profiles of the servers, see profile-summary.ts),
  * DATABASE_URL (warehouse on Postgres instead of embedded PGlite; the stock benches' server),
  * BENCH_HOLD_ITEMS (spread SKUs of the stock benches, 1000), BENCH_PGBENCH_PROTOCOL (prepared or

@@ -193,7 +193,7 @@ async function stockBench(w: Workload, opts: StockBenchOptions): Promise<void> {
     if (opts.jitWarmupSeconds > 0) {
       // Seeding calls other RPCs than the measured ones: until V8 has compiled the measured path,
       // a run measures the compiler (see "Warm-up" in bench/README.md). Not measured.
-      await serviceRun(w, cluster, seeded, files.spread, { seconds: opts.jitWarmupSeconds, warmupSeconds: 0 }, CLIENTS, serverProcesses);
+      await serviceRun(w, cluster, seeded, files.spread, { seconds: opts.jitWarmupSeconds, warmupSeconds: 0 }, CLIENTS, []);
     }
     for (let round = 0; round < opts.rounds; round++) {
       for (const mode of ["spread", "hot"] as const) {

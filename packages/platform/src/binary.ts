@@ -444,15 +444,15 @@ class Writer {
   }
 
   fixed64(v: bigint | string): void {
-    const { lo, hi } = protoInt64.uEnc(v);
-    this.room(8);
-    this.buf.writeInt32LE(lo | 0, this.pos);
-    this.buf.writeInt32LE(hi | 0, this.pos + 4);
-    this.pos += 8;
+    this.bits64(protoInt64.uEnc(v));
   }
 
   sfixed64(v: bigint | string): void {
-    const { lo, hi } = protoInt64.enc(v);
+    this.bits64(protoInt64.enc(v));
+  }
+
+  /** Eight bytes, little-endian, of a 64-bit value's two halves. */
+  private bits64({ lo, hi }: { lo: number; hi: number }): void {
     this.room(8);
     this.buf.writeInt32LE(lo | 0, this.pos);
     this.buf.writeInt32LE(hi | 0, this.pos + 4);

@@ -31,11 +31,15 @@ export interface BenchProcess {
 }
 
 /**
- * The V8 flags every server runs with: the catalog's for a process given the default task memory,
- * as compose and the deployment start them. The floor's servers get them too, so both sides of a
- * ratio run on the same runtime settings.
+ * The V8 flags a server runs with: the catalog's for a process given the default task memory, as
+ * compose and the deployment start them. The floor's servers get them too, each those of the
+ * process it stands for (its HTTP server the edge's, its gRPC server a service's), so both sides
+ * of a ratio run on the same runtime settings.
  */
-export const serverHeapFlags = heapFlags(defaultProcessMemoryMiB);
+const edgeLike = new Set(["edge/src/main.ts", "bench/floor/http-server.ts"]);
+export const heapFlagsOf = (entry: string) => heapFlags(defaultProcessMemoryMiB, edgeLike.has(entry) ? "edge" : "service");
+/** The flags, for the tables' headings. */
+export const serverHeapFlags = `services: node ${heapFlags(defaultProcessMemoryMiB).join(" ")}; edge: node ${heapFlags(defaultProcessMemoryMiB, "edge").join(" ")}`;
 
 /**
  * Starts a server the way production does: its entry point compiled (`compileServers` first),
@@ -48,7 +52,7 @@ export function startProcess(name: string, entry: string, env: Record<string, st
   if (!compiled) throw new Error(`${entry} is not a program the bench compiles`);
   const logFile = join(logDir, `${name}.log`);
   const out = openSync(logFile, "a");
-  const child = spawn(process.execPath, [...nodeArgs, "--enable-source-maps", ...serverHeapFlags, join(ROOT, compiled)], {
+  const child = spawn(process.execPath, [...nodeArgs, "--enable-source-maps", ...heapFlagsOf(entry), join(ROOT, compiled)], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", out, out],

@@ -204,7 +204,7 @@ async function edgeBench(databaseUrl: string | undefined) {
   }
 
   const rss = processes.map((p) => [p.name, `${rssMiB(p)?.toFixed(0) ?? "?"} MiB`, `${countLines(p.logFile)} lines`]);
-  console.log(formatRows([["process", "RSS after the run", "log"], ...rss], `Memory and log volume (every server: node ${serverHeapFlags.join(" ")})`));
+  console.log(formatRows([["process", "RSS after the run", "log"], ...rss], `Memory and log volume (${serverHeapFlags})`));
   await fetch(`${edgeUrl}${path}`, { method: "DELETE", headers });
   // The hold bench runs next on the same cores: nothing of this part keeps running beside it.
   await Promise.all(processes.map((p) => stopProcess(p)));

@@ -235,7 +235,7 @@ async function stockBench(w: Workload, opts: StockBenchOptions): Promise<void> {
       if (errors.length > 0) console.log(`service ${name}: failures, e.g. ${errors.slice(0, 3).join("; ")}`);
     }
     const rss = processes.map((p) => [p.name, `${rssMiB(p)?.toFixed(0) ?? "?"} MiB`]);
-    console.log(formatRows([["process", `RSS after the ${w.name} runs`], ...rss], `Memory (every server: node ${serverHeapFlags.join(" ")})`));
+    console.log(formatRows([["process", `RSS after the ${w.name} runs`], ...rss], `Memory (${serverHeapFlags})`));
     console.log();
   } finally {
     await Promise.all(processes.map((p) => stopProcess(p)));

@@ -33,7 +33,7 @@ describe("sizes and task counts per process", () => {
     const { service, taskDefinition, container } = processOn(cloud, name);
     expect(taskDefinition.inputs).toMatchObject({ cpu, memory });
     // V8's heap follows the task's memory, not the host's.
-    expect(container.command).toEqual(expect.arrayContaining([...heapFlags(Number(memory))]));
+    expect(container.command).toEqual(expect.arrayContaining([...heapFlags(Number(memory), name === "edge" ? "edge" : "service")]));
     expect(bounds(name)).toEqual([min, max]);
     expect(service.inputs["desiredCount"]).toBe(min);
   });

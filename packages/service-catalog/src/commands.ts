@@ -37,19 +37,34 @@ export const defaultProcessMemoryMiB = 512;
  * semi-spaces. Measured after the bench's load: the edge at 167–186 MiB RSS and the warehouse
  * service at 162–239 MiB, with 25–29 MiB of live heap. Half the memory for the old generation
  * (the rest is code, buffers and the young generation) and 4 MiB semi-spaces bring every process to
- * 95–118 MiB after the same load, for more frequent collections (about 3% more of the edge's CPU
- * spent in them; bench/README.md, Memory).
+ * 95–118 MiB after the same load (bench/README.md, Memory).
+ *
+ * The edge gets one more flag. With an old generation this small V8 counts a process as a small
+ * device and lets the old generation grow only about 1.3× past its live size before the next full
+ * collection. Under load the edge ran one every ~170 ms, each marking the 21–25 MiB of live objects
+ * it holds (the descriptors and routes of every public service), and garbage collection took a
+ * third of its CPU. Letting its old generation grow to twice its live size halves how often that
+ * happens, for 20–30 MiB more at the peak (bench/README.md, Round 5). The services stay as they
+ * are: the same flag took the warehouse service past 150 MiB.
  */
-export const heapFlags = (memoryMiB: number): readonly string[] => [`--max-old-space-size=${Math.floor(memoryMiB / 2)}`, "--max-semi-space-size=4"];
+export const heapFlags = (memoryMiB: number, role: "service" | "edge" = "service"): readonly string[] => [
+  `--max-old-space-size=${Math.floor(memoryMiB / 2)}`,
+  "--max-semi-space-size=4",
+  ...(role === "edge" ? ["--heap-growing-percent=100"] : []),
+];
 
 /** How a long-running process is started, given the memory it has (its task's, in a deployment). */
-const run = (entry: ProgramEntry, memoryMiB = defaultProcessMemoryMiB): readonly string[] => [...node, ...heapFlags(memoryMiB), entry.compiled];
+const run = (entry: ProgramEntry, memoryMiB = defaultProcessMemoryMiB, role: "service" | "edge" = "service"): readonly string[] => [
+  ...node,
+  ...heapFlags(memoryMiB, role),
+  entry.compiled,
+];
 
 export const serviceCommand = (process: ProcessDeclaration, memoryMiB?: number): readonly string[] => run(serviceProgram(process), memoryMiB);
 
 export const serviceHealthCheck = (process: ProcessDeclaration): readonly string[] => ["sh", "scripts/grpc-health.sh", `127.0.0.1:${process.grpcPort}`];
 
-export const edgeCommand = (memoryMiB?: number): readonly string[] => run(edgeProgram, memoryMiB);
+export const edgeCommand = (memoryMiB?: number): readonly string[] => run(edgeProgram, memoryMiB, "edge");
 
 /**
  * The edge's container is alive when it answers its liveness path. Not its readiness: that says

@@ -47,14 +47,17 @@ export const defaultProcessMemoryMiB = 512;
  * happens, for 20–30 MiB more at the peak (bench/README.md, Round 5). The services stay as they
  * are: the same flag took the warehouse service past 150 MiB.
  */
-export const heapFlags = (memoryMiB: number, role: "service" | "edge" = "service"): readonly string[] => [
+/** Which heap settings a process gets: the edge's differ (see heapFlags). */
+export type HeapRole = "service" | "edge";
+
+export const heapFlags = (memoryMiB: number, role: HeapRole = "service"): readonly string[] => [
   `--max-old-space-size=${Math.floor(memoryMiB / 2)}`,
   "--max-semi-space-size=4",
   ...(role === "edge" ? ["--heap-growing-percent=100"] : []),
 ];
 
 /** How a long-running process is started, given the memory it has (its task's, in a deployment). */
-const run = (entry: ProgramEntry, memoryMiB = defaultProcessMemoryMiB, role: "service" | "edge" = "service"): readonly string[] => [
+const run = (entry: ProgramEntry, memoryMiB = defaultProcessMemoryMiB, role: HeapRole = "service"): readonly string[] => [
   ...node,
   ...heapFlags(memoryMiB, role),
   entry.compiled,

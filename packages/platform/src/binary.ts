@@ -1,4 +1,4 @@
-import { type DescField, type DescMessage, type MessageShape, protoInt64, ScalarType, toBinary } from "@bufbuild/protobuf";
+import { type DescField, type DescMessage, fromBinary, type MessageShape, protoInt64, ScalarType, toBinary } from "@bufbuild/protobuf";
 import { isScalarZeroValue } from "@bufbuild/protobuf/reflect";
 import { WireType } from "@bufbuild/protobuf/wire";
 
@@ -469,3 +469,15 @@ function varintSize(v: number): number {
   }
   return size;
 }
+
+/** A value kept as text (a database column, a cache entry) and read back. */
+export interface TextCodec<T> {
+  encode(value: T): string;
+  decode(stored: string): T;
+}
+
+/** A protobuf message as base64 of its binary form: exact, so what is read back is what was stored. */
+export const messageCodec = <Desc extends DescMessage>(schema: Desc): TextCodec<MessageShape<Desc>> => ({
+  encode: (message) => encodeBinary(schema, message).toString("base64"),
+  decode: (stored) => fromBinary(schema, Buffer.from(stored, "base64")),
+});

@@ -1,6 +1,6 @@
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { readThrough, type Cache } from "./cache.js";
-import { messageCodec } from "./idempotency.js";
+import { messageCodec } from "./binary.js";
 import { notFound } from "./resource-errors.js";
 import { checkFields } from "./validation.js";
 

@@ -1,8 +1,7 @@
 import { createHash } from "node:crypto";
-import { fromBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { and, eq, lte, sql } from "drizzle-orm";
 import { index, primaryKey, text, timestamp, type PgSchema } from "drizzle-orm/pg-core";
-import { encodeBinary } from "./binary.js";
+import type { TextCodec } from "./binary.js";
 import { inTransaction, type Db } from "./db.js";
 import { AlreadyExists, Internal } from "./errors.js";
 
@@ -37,16 +36,8 @@ export function idempotencyTable(schema: PgSchema) {
 
 export type IdempotencyTable = ReturnType<typeof idempotencyTable>;
 
-export interface ResponseCodec<T> {
-  encode(response: T): string;
-  decode(stored: string): T;
-}
-
-/** Stores a protobuf message as base64 of its binary form: exact, so a retry gets the same bytes. */
-export const messageCodec = <Desc extends DescMessage>(schema: Desc): ResponseCodec<MessageShape<Desc>> => ({
-  encode: (message) => encodeBinary(schema, message).toString("base64"),
-  decode: (stored) => fromBinary(schema, Buffer.from(stored, "base64")),
-});
+/** How a response is stored for a retry to return: `messageCodec` for a protobuf message. */
+export type ResponseCodec<T> = TextCodec<T>;
 
 export interface IdempotentRequest<T> {
   table: IdempotencyTable;

@@ -1,7 +1,6 @@
-import { fromBinary } from "@bufbuild/protobuf";
 import { AuditEventSchema, type AuditEvent } from "@inv/gen/user/v1/audit_pb";
 import { index, integer, text, timestamp, uuid, type PgSchema } from "drizzle-orm/pg-core";
-import { encodeBinary } from "../binary.js";
+import { messageCodec } from "../binary.js";
 
 /**
  * The outbox a service writes its audit records to, in its own schema and in the same
@@ -35,8 +34,10 @@ export function auditOutboxTable(schema: PgSchema) {
 
 export type AuditOutboxTable = ReturnType<typeof auditOutboxTable>;
 
+const auditEvents = messageCodec(AuditEventSchema);
+
 /** An event as stored in the outbox's `event` column. */
-export const encodeAuditEvent = (event: AuditEvent): string => encodeBinary(AuditEventSchema, event).toString("base64");
+export const encodeAuditEvent = (event: AuditEvent): string => auditEvents.encode(event);
 
 /** An event read back from the outbox's `event` column. */
-export const decodeAuditEvent = (stored: string): AuditEvent => fromBinary(AuditEventSchema, Buffer.from(stored, "base64"));
+export const decodeAuditEvent = (stored: string): AuditEvent => auditEvents.decode(stored);

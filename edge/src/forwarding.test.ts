@@ -6,7 +6,7 @@
 import type { IncomingMessage } from "node:http";
 import { type sendUnaryData, Server, ServerCredentials, type ServerUnaryCall, status, type StatusObject } from "@grpc/grpc-js";
 import { WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
-import { createLogger, toStatus, tooManyAttempts } from "@inv/platform";
+import { GRPC_USER_AGENT, createLogger, toStatus, tooManyAttempts } from "@inv/platform";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { clientAddress, forwardedUserAgent } from "./client.js";
 import { startEdge, type RunningEdge } from "./index.js";
@@ -83,7 +83,7 @@ describe("forwarded to the services", () => {
     const spoofed = { "user-agent": "probe/1.0", "x-client-ip": "6.6.6.6", "x-client-user-agent": "spoofed", "x-forwarded-for": "7.7.7.7" };
     const seen = await viaRest(0, spoofed);
     expect(seen).toMatchObject({ "x-client-ip": "127.0.0.1", "x-client-user-agent": "probe/1.0" });
-    expect(seen["user-agent"]).toMatch(/^grpc-node-js\//); // why the user agent travels as x-client-user-agent
+    expect(seen["user-agent"]).toBe(GRPC_USER_AGENT); // the edge's own: why the client's travels as x-client-user-agent
     const anonymous = await viaRest(0, { "x-client-user-agent": "spoofed" });
     expect(anonymous["x-client-user-agent"]).not.toBe("spoofed");
   });

@@ -24,7 +24,7 @@ export const httpStatusOf = (err: DomainError) => (err instanceof EdgeError && e
 /**
  * The headers an error answer has besides its body: the challenge RFC 9110 requires with a 401,
  * and Retry-After when the error says when to retry (the edge's rate limits, or a service's
- * google.rpc.RetryInfo, which fromServiceError reads into retryAfterSeconds).
+ * google.rpc.RetryInfo, which remoteError reads into retryAfterSeconds).
  */
 export function setErrorHeaders(res: ServerResponse, err: DomainError, httpStatus: number) {
   if (httpStatus === 401) res.setHeader("www-authenticate", "Bearer");

@@ -1,5 +1,6 @@
 import {
   create,
+  fromBinary,
   type DescMethod,
   type DescMethodServerStreaming,
   type DescMethodUnary,
@@ -8,9 +9,11 @@ import {
   type MessageShape,
 } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
-import * as grpc from "@grpc/grpc-js";
-import { methodDefinition } from "./adapter.js";
-import { fromServiceError } from "./status.js";
+import { status } from "@grpc/grpc-js";
+import { encodeBinary } from "../binary.js";
+import { methodPath } from "./adapter.js";
+import { CallFailure, Http2Transport, type CallSpec, type Resolve } from "./http2-transport.js";
+import { remoteError, type RemoteError } from "./status.js";
 
 export interface CallOptions {
   /** Sent as gRPC metadata, e.g. x-request-id and authorization. */
@@ -30,39 +33,35 @@ export interface ChannelOptions {
   deadlineMs?: number;
   /** Metadata sent with every call (a call's own metadata wins), e.g. a service identity. */
   metadata?: () => Record<string, string>;
+  /** How the target's name becomes addresses: DNS unless a test stands in. */
+  resolve?: Resolve;
 }
-
-/** Service config: round_robin over every address DNS returns (Cloud Map gives one per task). */
-const SERVICE_CONFIG = JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] });
 
 /**
  * How calls are retried: only methods the contract marks NO_SIDE_EFFECTS or IDEMPOTENT, only on
  * UNAVAILABLE (the server was not reached, or went away), at most three attempts in all, with
- * jittered backoff from 100 ms doubling to 1 s, and never past the call's deadline.
- *
- * The channel retries by itself rather than through grpc-js's retry support: grpc-js wraps every
- * call of a retryable method in a call that buffers its messages for a possible retry, and that
- * cost 5 to 15 µs of CPU per call in a client microbenchmark (bench/README.md, round 3), paid by
- * every call for the rare one that fails.
+ * jittered backoff from 100 ms doubling to 1 s, and never past the call's deadline. (A call the
+ * server refused unseen is also sent once more by the transport, whatever its method.)
  */
-export const RETRY_POLICY = { maxAttempts: 3, initialBackoffMs: 100, maxBackoffMs: 1_000, retryableCodes: [grpc.status.UNAVAILABLE] } as const;
+export const RETRY_POLICY = { maxAttempts: 3, initialBackoffMs: 100, maxBackoffMs: 1_000, retryableCodes: [status.UNAVAILABLE] } as const;
 
 export const isRetryable = (method: DescMethod) => method.idempotency !== MethodOptions_IdempotencyLevel.IDEMPOTENCY_UNKNOWN;
 
-/** A connection to one upstream target that can make any call described by a protobuf-es method. */
+/**
+ * A channel to one upstream target that can make any call described by a protobuf-es method,
+ * over the platform's own HTTP/2 transport (http2-transport.ts): round robin over every address
+ * DNS gives, deadlines, cancellation, the contract's retry policy, and errors as RemoteError.
+ */
 export class GrpcChannel {
-  private readonly client: grpc.Client;
+  private readonly transport: Http2Transport;
   private readonly deadlineMs: number;
   private readonly defaultMetadata: (() => Record<string, string>) | undefined;
 
-  /** target: "dns:///host:port" (or any grpc-js target). */
+  /** target: "dns:///host:port" or "host:port". */
   constructor(target: string, opts: ChannelOptions = {}) {
     this.deadlineMs = opts.deadlineMs ?? 5_000;
     this.defaultMetadata = opts.metadata;
-    this.client = new grpc.Client(target, grpc.credentials.createInsecure(), {
-      "grpc.service_config": SERVICE_CONFIG,
-      "grpc.enable_retries": 0,
-    });
+    this.transport = new Http2Transport(target, opts.resolve);
   }
 
   unary<I extends DescMethod["input"], O extends DescMethod["output"]>(
@@ -70,48 +69,34 @@ export class GrpcChannel {
     request: MessageInitShape<I>,
     opts: CallOptions = {},
   ): Promise<MessageShape<O>> {
-    const message = create(method.input, request as never);
-    const deadline = Date.now() + (opts.deadlineMs ?? this.deadlineMs);
-    return this.attempt<O>(method, message, opts, deadline).catch((err: unknown) =>
-      isRetryable(method) ? this.retry<O>(method, message, opts, deadline, err, 1) : Promise.reject(fromServiceError(err as grpc.ServiceError)),
+    const body = encodeBinary(method.input, create(method.input, request as never));
+    const spec = this.specOf(opts, Date.now() + (opts.deadlineMs ?? this.deadlineMs));
+    return this.attempt<O>(method, body, spec).catch((err: unknown) =>
+      isRetryable(method) ? this.retry<O>(method, body, spec, err, 1) : Promise.reject(toRemote(err)),
     );
   }
 
   /** One try of a unary call. */
-  private attempt<O extends DescMethod["output"]>(method: DescMethod, message: unknown, opts: CallOptions, deadline: number): Promise<MessageShape<O>> {
-    const def = definitionOf(method);
-    return new Promise((resolve, reject) => {
-      const call = this.client.makeUnaryRequest(
-        def.path,
-        def.requestSerialize,
-        def.responseDeserialize,
-        message,
-        metadataOf(opts, this.defaultMetadata),
-        { deadline },
-        (err, response) => (err ? reject(err) : resolve(response as MessageShape<O>)),
-      );
-      cancelOn(opts, () => call.cancel());
-    });
+  private attempt<O extends DescMethod["output"]>(method: DescMethod, body: Uint8Array, spec: CallSpec): Promise<MessageShape<O>> {
+    return this.transport.unary(methodPath(method), body, spec).then((bytes) => decoded(method.output, bytes) as MessageShape<O>);
   }
 
   /** Tries again after an UNAVAILABLE, while attempts and the deadline allow; the last error otherwise. */
   private async retry<O extends DescMethod["output"]>(
     method: DescMethod,
-    message: unknown,
-    opts: CallOptions,
-    deadline: number,
+    body: Uint8Array,
+    spec: CallSpec,
     err: unknown,
     attempts: number,
   ): Promise<MessageShape<O>> {
-    const serviceError = err as grpc.ServiceError;
     const backoff = Math.min(RETRY_POLICY.initialBackoffMs * 2 ** (attempts - 1), RETRY_POLICY.maxBackoffMs) * (0.5 + Math.random() / 2);
-    const retryable = (RETRY_POLICY.retryableCodes as readonly grpc.status[]).includes(serviceError.code);
-    if (!retryable || attempts >= RETRY_POLICY.maxAttempts || Date.now() + backoff >= deadline || opts.signal?.aborted) throw fromServiceError(serviceError);
+    const retryable = err instanceof CallFailure && (RETRY_POLICY.retryableCodes as readonly status[]).includes(err.code);
+    if (!retryable || attempts >= RETRY_POLICY.maxAttempts || Date.now() + backoff >= spec.deadline || spec.signal?.aborted) throw toRemote(err);
     await new Promise((resolve) => setTimeout(resolve, backoff));
     try {
-      return await this.attempt<O>(method, message, opts, deadline);
+      return await this.attempt<O>(method, body, spec);
     } catch (next) {
-      return this.retry<O>(method, message, opts, deadline, next, attempts + 1);
+      return this.retry<O>(method, body, spec, next, attempts + 1);
     }
   }
 
@@ -120,53 +105,41 @@ export class GrpcChannel {
     request: MessageInitShape<I>,
     opts: CallOptions = {},
   ): AsyncIterable<MessageShape<O>> {
-    const def = definitionOf(method);
-    const call = this.client.makeServerStreamRequest(
-      def.path,
-      def.requestSerialize,
-      def.responseDeserialize,
-      create(method.input, request as never),
-      metadataOf(opts, this.defaultMetadata),
-      { deadline: opts.deadlineMs ? Date.now() + opts.deadlineMs : Infinity },
-    );
-    cancelOn(opts, () => call.cancel());
+    const body = encodeBinary(method.input, create(method.input, request as never));
+    const spec = this.specOf(opts, opts.deadlineMs ? Date.now() + opts.deadlineMs : Number.POSITIVE_INFINITY);
     try {
-      for await (const message of call) yield message as MessageShape<O>;
+      for await (const bytes of this.transport.serverStream(methodPath(method), body, spec)) yield decoded(method.output, bytes) as MessageShape<O>;
     } catch (err) {
-      throw fromServiceError(err as grpc.ServiceError);
-    } finally {
-      call.cancel();
+      throw toRemote(err);
     }
   }
 
   close() {
-    this.client.close();
+    this.transport.close();
+  }
+
+  private specOf(opts: CallOptions, deadline: number): CallSpec {
+    return { metadata: metadataOf(opts, this.defaultMetadata), deadline, signal: opts.signal, cancelWith: opts.cancelWith };
   }
 }
 
-// The (de)serializers of a method never change: built once, not on every call.
-const definitions = new WeakMap<DescMethod, grpc.MethodDefinition<unknown, unknown>>();
-function definitionOf(method: DescMethod) {
-  const known = definitions.get(method);
-  if (known) return known;
-  const def = methodDefinition(method);
-  definitions.set(method, def);
-  return def;
-}
-
-function cancelOn(opts: CallOptions, cancel: () => void) {
-  opts.signal?.addEventListener("abort", cancel, { once: true });
-  opts.cancelWith?.(cancel);
-}
-
-function metadataOf(opts: CallOptions, defaults: (() => Record<string, string>) | undefined) {
-  const metadata = new grpc.Metadata();
-  if (defaults) {
-    const values = defaults();
-    for (const key in values) metadata.set(key, values[key]!);
+/** A response message from its bytes; bytes that are no such message are the server's fault (INTERNAL). */
+function decoded(schema: DescMethod["output"], bytes: Uint8Array) {
+  try {
+    return fromBinary(schema, bytes);
+  } catch (err) {
+    throw new CallFailure(status.INTERNAL, `the server's answer is no ${schema.typeName}: ${(err as Error).message}`);
   }
-  for (const key in opts.metadata) metadata.set(key, opts.metadata[key]!);
-  return metadata;
+}
+
+function toRemote(err: unknown): RemoteError {
+  if (err instanceof CallFailure) return remoteError(err.code, err.message, err.details);
+  return remoteError(status.INTERNAL, err instanceof Error ? err.message : String(err), undefined);
+}
+
+function metadataOf(opts: CallOptions, defaults: (() => Record<string, string>) | undefined): Record<string, string> {
+  if (!defaults) return opts.metadata ?? {};
+  return opts.metadata ? { ...defaults(), ...opts.metadata } : defaults();
 }
 
 /** A typed client: one promise-returning (or async-iterable) function per method of the service. */

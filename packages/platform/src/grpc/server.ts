@@ -41,11 +41,11 @@ export interface GrpcServerOptions {
 }
 
 /**
- * Clients find servers by DNS (Cloud Map in AWS, compose's DNS locally), and grpc-js asks DNS
- * again only when a connection it has fails: a client connected to the first two tasks would never
- * hear of a third that autoscaling adds. So every server ends each connection after a minute
- * (GOAWAY, ±10 % jitter from grpc-js): the client reconnects, asks DNS again, and spreads its
- * calls (round_robin) over every task it now finds, so a new task gets traffic within about a
+ * Clients find servers by DNS (Cloud Map in AWS, compose's DNS locally), and ask DNS again only
+ * when a connection ends (http2-transport.ts, as grpc-js's own client does): a client connected to
+ * the first two tasks would never hear of a third that autoscaling adds. So every server ends each
+ * connection after a minute (GOAWAY, ±10 % jitter from grpc-js): the client reconnects, asks DNS
+ * again, and spreads its calls round robin over every task it now finds, so a new task gets traffic within about a
  * minute and DNS's time to live. Calls in flight when the connection ages out (a long export) may
  * run on for ten more minutes; new calls go to the new connection at once.
  */

@@ -1,44 +1,30 @@
 /**
  * New servers get traffic from clients that were connected before they started. Real grpc-js
  * servers and a real GrpcChannel on loopback; the one stand-in is name resolution: a resolver
- * whose answer the test changes, and which, like DNS to grpc-js, is asked again only when the
+ * whose answer the test changes, and which, like DNS to the channel, is asked again only when the
  * channel wants to (after a connection ends), never on its own.
  */
-import { experimental, status } from "@grpc/grpc-js";
+import { status } from "@grpc/grpc-js";
 import { WarehouseService } from "@inv/gen/warehouse/v1/warehouse_pb";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { GrpcChannel, createGrpcClient } from "./client.js";
 import { registration } from "./handler.js";
+import type { Resolve } from "./http2-transport.js";
 import { startGrpcServer, type RunningGrpcServer } from "./server.js";
 
 /** What "DNS" answers for each name, and how often it was asked. */
 const records = new Map<string, string[]>();
 const lookups = new Map<string, number>();
 
-class TestDns implements experimental.Resolver {
-  constructor(
-    private readonly target: experimental.GrpcUri,
-    private readonly listener: experimental.ResolverListener,
-  ) {}
-
-  updateResolution() {
-    const name = this.target.path;
-    lookups.set(name, (lookups.get(name) ?? 0) + 1);
-    const endpoints = (records.get(name) ?? []).map((address) => {
-      const [host, port] = address.split(":");
-      return { addresses: [{ host: host!, port: Number(port) }] };
-    });
-    setImmediate(() => this.listener(experimental.statusOrFromValue(endpoints), {}, null, ""));
-  }
-
-  destroy() {}
-
-  static getDefaultAuthority(target: experimental.GrpcUri) {
-    return target.path;
-  }
-}
-experimental.registerResolver("spread-test", TestDns);
+const testDns: Resolve = async (name) => {
+  lookups.set(name, (lookups.get(name) ?? 0) + 1);
+  return (records.get(name) ?? []).map((address) => {
+    const [host, port] = address.split(":");
+    return { host: host!, port: Number(port) };
+  });
+};
+const channelTo = (name: string) => new GrpcChannel(`dns:///${name}:50051`, { resolve: testDns });
 
 const log = pino({ level: "silent" });
 const running: RunningGrpcServer[] = [];
@@ -86,7 +72,7 @@ describe("a server added after its clients connected", () => {
     const name = `svc-${Date.now()}-a`;
     const a = await server("A", 1_000);
     records.set(name, [a.address]);
-    const channel = new GrpcChannel(`spread-test:///${name}`);
+    const channel = channelTo(name);
     channels.push(channel);
     const client = createGrpcClient(WarehouseService, channel);
     expect([...(await answeringFor(client, 200)).keys()]).toEqual(["A"]);
@@ -105,7 +91,7 @@ describe("a server added after its clients connected", () => {
     const name = `svc-${Date.now()}-b`;
     const a = await server("A", 0);
     records.set(name, [a.address]);
-    const channel = new GrpcChannel(`spread-test:///${name}`);
+    const channel = channelTo(name);
     channels.push(channel);
     const client = createGrpcClient(WarehouseService, channel);
     expect([...(await answeringFor(client, 200)).keys()]).toEqual(["A"]);

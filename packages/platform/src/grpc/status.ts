@@ -1,6 +1,6 @@
 import { create, fromBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { anyPack, anyUnpack, type Duration } from "@bufbuild/protobuf/wkt";
-import { Metadata, status, type ServiceError, type StatusObject } from "@grpc/grpc-js";
+import { Metadata, status, type StatusObject } from "@grpc/grpc-js";
 import { encodeBinary } from "../binary.js";
 import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema, type BadRequest, type ErrorInfo } from "@inv/gen/google/rpc/error_details_pb";
 import { StatusSchema, type Status as RpcStatus } from "@inv/gen/google/rpc/status_pb";
@@ -36,7 +36,7 @@ export function rpcStatusOf(err: DomainError): RpcStatus {
 /**
  * The google.rpc.ErrorInfo of an error, the same over gRPC and Connect: `reason` says what
  * happened; metadata names the first field at fault, the rule it broke and the offending value
- * (strings as they are, other values as JSON). fromServiceError reads it back.
+ * (strings as they are, other values as JSON). remoteError reads it back.
  */
 export function errorInfoOf(err: DomainError): MessageInitShape<typeof ErrorInfoSchema> {
   const v = err.violation;
@@ -70,19 +70,21 @@ export class RemoteError extends DomainError {
   }
 }
 
-/** Reads a grpc-js client error back into a RemoteError, decoding our ErrorInfo and BadRequest details. */
-export function fromServiceError(err: ServiceError): RemoteError {
-  const { violations, reason, retryAfterSeconds } = detailsFrom(err.metadata);
-  const remote = new RemoteError(err.code, err.details || err.message, violations, reason);
+/**
+ * The error another service answered, as a RemoteError: its status code and message, and our
+ * ErrorInfo and BadRequest read back from its details (grpc-status-details-bin).
+ */
+export function remoteError(code: status, message: string, details: Uint8Array | undefined): RemoteError {
+  const { violations, reason, retryAfterSeconds } = detailsFrom(details);
+  const remote = new RemoteError(code, message, violations, reason);
   remote.retryAfterSeconds = retryAfterSeconds;
   return remote;
 }
 
 const secondsOf = (d: Duration | undefined) => (d ? Math.max(0, Math.ceil(Number(d.seconds) + d.nanos / 1e9)) : undefined);
 
-function detailsFrom(metadata: Metadata | undefined): { violations: FieldViolation[]; reason?: string; retryAfterSeconds?: number | undefined } {
-  const raw = metadata?.get(DETAILS_KEY)[0];
-  if (!(raw instanceof Buffer)) return { violations: [] };
+function detailsFrom(raw: Uint8Array | undefined): { violations: FieldViolation[]; reason?: string; retryAfterSeconds?: number | undefined } {
+  if (!raw) return { violations: [] };
   try {
     const rpcStatus = fromBinary(StatusSchema, raw);
     let info: ErrorInfo | undefined;

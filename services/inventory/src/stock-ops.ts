@@ -1,5 +1,6 @@
 import { Aborted, messageCodec, runOnce, type Cache, type Db } from "@inv/platform";
-import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
+import type { Message } from "@bufbuild/protobuf";
+import type { GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { itemDeleted, itemNotFound, refusalError } from "./domain/refusals.js";
 import { applyAt, explainRefusal, type Applied, type Change, type NewLevel, type Place } from "./store/levels.js";
 import type { StockLevel } from "@inv/gen/inventory/v1/stock_pb";
@@ -54,15 +55,15 @@ export const newLevelOf = (item: ItemRow): NewLevel => ({
  * work and stores its response in the same transaction; a retry with the same payload gets that
  * response with `replayed` set, one with another payload ALREADY_EXISTS.
  */
-export async function onceByKey<Desc extends DescMessage & { typeName: string }, T extends MessageShape<Desc> & { replayed: boolean }>(
+export async function onceByKey<T extends Message & { replayed: boolean }>(
   db: Db,
   scope: string,
   key: string,
   payload: unknown,
-  schema: Desc,
+  schema: GenMessage<T>,
   work: (tx: Db) => Promise<T>,
 ): Promise<T> {
-  const codec = messageCodec(schema) as unknown as { encode(v: T): string; decode(s: string): T };
+  const codec = messageCodec(schema);
   const { value, replayed } = await runOnce(db, { table: idempotentRequests, scope, requestId: key, field: "idempotency_key", payload, codec }, work);
   if (replayed) value.replayed = true;
   return value;

@@ -28,40 +28,46 @@ export interface AuditFilter {
  */
 export async function insertAuditEvents(db: Db, events: readonly NewAuditEvent[]): Promise<number> {
   if (events.length === 0) return 0;
-  const batch = JSON.stringify(
-    events.map((e) => ({
-      id: e.id,
-      occur_time: e.occurTime.toISOString(),
-      request_id: e.requestId ?? "",
-      actor_kind: e.actorKind,
-      actor_id: e.actorId ?? "",
-      actor_name: e.actorName ?? "",
-      on_behalf_of_user_id: e.onBehalfOfUserId ?? "",
-      service: e.service,
-      method: e.method,
-      permission: e.permission ?? "",
-      resource_type: e.resourceType ?? "",
-      resource_id: e.resourceId ?? "",
-      outcome: e.outcome,
-      status_code: e.statusCode ?? "",
-      error_message: e.errorMessage ?? "",
-      client_ip: e.clientIp ?? "",
-      user_agent: e.userAgent ?? "",
-      details: e.details ?? null,
-    })),
-  );
+  const batch = JSON.stringify(events.map((e) => Object.fromEntries(RECORD_COLUMNS.map(([name, , value]) => [name, value(e)]))));
   const stored = await rows<{ id: string }>(
     db,
-    sql`INSERT INTO ${auditEvents} (id, occur_time, request_id, actor_kind, actor_id, actor_name, on_behalf_of_user_id, service,
-        method, permission, resource_type, resource_id, outcome, status_code, error_message, client_ip, user_agent, details)
-      SELECT * FROM jsonb_to_recordset(${batch}::jsonb) AS e(id uuid, occur_time timestamptz, request_id text, actor_kind text,
-        actor_id text, actor_name text, on_behalf_of_user_id text, service text, method text, permission text, resource_type text,
-        resource_id text, outcome text, status_code text, error_message text, client_ip text, user_agent text, details jsonb)
+    sql`INSERT INTO ${auditEvents} (${COLUMN_NAMES})
+      SELECT * FROM jsonb_to_recordset(${batch}::jsonb) AS e(${RECORD_TYPE})
       ON CONFLICT (id) DO NOTHING
       RETURNING id`,
   );
   return stored.length;
 }
+
+/** A text column the record may leave out: stored as "". */
+const orEmpty =
+  (key: keyof NewAuditEvent) =>
+  (e: NewAuditEvent): unknown =>
+    e[key] ?? "";
+
+/** The columns insertAuditEvents writes, each named once: its SQL type in the batch and its value. */
+const RECORD_COLUMNS: readonly (readonly [name: string, type: string, value: (e: NewAuditEvent) => unknown])[] = [
+  ["id", "uuid", (e) => e.id],
+  ["occur_time", "timestamptz", (e) => e.occurTime.toISOString()],
+  ["request_id", "text", orEmpty("requestId")],
+  ["actor_kind", "text", (e) => e.actorKind],
+  ["actor_id", "text", orEmpty("actorId")],
+  ["actor_name", "text", orEmpty("actorName")],
+  ["on_behalf_of_user_id", "text", orEmpty("onBehalfOfUserId")],
+  ["service", "text", (e) => e.service],
+  ["method", "text", (e) => e.method],
+  ["permission", "text", orEmpty("permission")],
+  ["resource_type", "text", orEmpty("resourceType")],
+  ["resource_id", "text", orEmpty("resourceId")],
+  ["outcome", "text", (e) => e.outcome],
+  ["status_code", "text", orEmpty("statusCode")],
+  ["error_message", "text", orEmpty("errorMessage")],
+  ["client_ip", "text", orEmpty("clientIp")],
+  ["user_agent", "text", orEmpty("userAgent")],
+  ["details", "jsonb", (e) => e.details ?? null],
+];
+const COLUMN_NAMES = sql.raw(RECORD_COLUMNS.map(([name]) => name).join(", "));
+const RECORD_TYPE = sql.raw(RECORD_COLUMNS.map(([name, type]) => `${name} ${type}`).join(", "));
 
 /** One page by occur time, newest first unless oldest_first; ids break ties. */
 export async function listAuditEvents(db: Db, query: KeysetQuery<AuditFilter>): Promise<AuditEventRow[]> {

@@ -61,7 +61,7 @@ export class GrpcChannel {
   constructor(target: string, opts: ChannelOptions = {}) {
     this.deadlineMs = opts.deadlineMs ?? 5_000;
     this.defaultMetadata = opts.metadata;
-    this.transport = new Http2Transport(target, opts.resolve);
+    this.transport = new Http2Transport(target, { resolve: opts.resolve });
   }
 
   unary<I extends DescMethod["input"], O extends DescMethod["output"]>(

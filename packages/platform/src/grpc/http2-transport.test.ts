@@ -5,7 +5,7 @@
  */
 import { once } from "node:events";
 import { constants, createServer, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
-import type { AddressInfo, Socket } from "node:net";
+import { type AddressInfo, type Socket, connect as connectTcp, createServer as createNetServer } from "node:net";
 import { status } from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { CallFailure, Http2Transport, USER_AGENT, parseTarget } from "./http2-transport.js";
@@ -208,6 +208,43 @@ describe("a unary call", () => {
     const sockets: Socket[] = [];
     server.on("connection", (socket: Socket) => sockets.push(socket));
     expect(await failure(transport.unary("/pkg.Svc/Ping", Buffer.alloc(0), spec()))).toMatchObject({ code: status.UNAVAILABLE });
+  });
+
+  it("closes a connection whose peer has gone silent, once a call on it runs out of time, and reconnects", async () => {
+    const { port } = await serve(ok);
+    // A proxy that can swallow everything both ways without closing anything: a peer gone silent.
+    let silent = false;
+    let connections = 0;
+    const proxy = createNetServer((client) => {
+      connections++;
+      const upstream = connectTcp(port, "127.0.0.1");
+      client.on("data", (d) => silent || upstream.write(d));
+      upstream.on("data", (d) => silent || client.write(d));
+      for (const [a, b] of [
+        [client, upstream],
+        [upstream, client],
+      ] as const) {
+        a.on("error", () => {});
+        a.on("close", () => b.destroy());
+      }
+    });
+    proxy.listen(0, "127.0.0.1");
+    await once(proxy, "listening");
+    const transport = new Http2Transport(`127.0.0.1:${(proxy.address() as AddressInfo).port}`, { pingTimeoutMs: 200 });
+    try {
+      expect((await transport.unary("/pkg.Svc/Ping", Buffer.alloc(0), spec())).toString()).toBe("pong");
+      silent = true;
+      expect(await failure(transport.unary("/pkg.Svc/Ping", Buffer.alloc(0), spec(100)))).toMatchObject({ code: status.DEADLINE_EXCEEDED });
+      // The PING goes unanswered: the connection is closed, and calls in flight on it end UNAVAILABLE.
+      const stuck = failure(transport.unary("/pkg.Svc/Ping", Buffer.alloc(0), spec(5_000)));
+      expect(await stuck).toMatchObject({ code: status.UNAVAILABLE });
+      silent = false;
+      expect((await transport.unary("/pkg.Svc/Ping", Buffer.alloc(0), spec())).toString()).toBe("pong");
+      expect(connections).toBe(2);
+    } finally {
+      transport.close();
+      proxy.close();
+    }
   });
 
   it("is UNAVAILABLE, naming the host, when the name does not resolve", async () => {

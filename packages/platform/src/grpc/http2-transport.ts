@@ -27,13 +27,15 @@ import { status } from "@grpc/grpc-js";
  *   method: the server never ran it.
  * - **Deadlines and cancellation.** The deadline travels as `grpc-timeout` and is also enforced
  *   here; a call past it, or cancelled, is reset (RST_STREAM CANCEL) so the server's handler sees
- *   its signal abort.
+ *   its signal abort. A call past its deadline also sends its connection a PING: a connection
+ *   that does not answer within 5 s is closed (a peer that vanished without closing it would
+ *   otherwise keep taking calls until TCP gave up, many minutes later).
  * - **Status.** From the trailers, or the headers of a trailers-only answer; `grpc-message` is
  *   percent-decoded, `grpc-status-details-bin` handed on as bytes. An answer without a status is
  *   mapped from its HTTP status or reset code as the gRPC spec says.
  *
  * Not supported, because nothing here needs them: TLS, compression (requests are sent
- * uncompressed and the servers do not compress), client or bidi streaming, keepalive pings.
+ * uncompressed and the servers do not compress), client or bidi streaming, pings on idle connections.
  */
 
 export interface Address {
@@ -75,6 +77,7 @@ export const USER_AGENT = "inventory-platform-grpc/1";
 export const MAX_RECEIVE_BYTES = 4 * 1024 * 1024;
 const BACKOFF = { initialMs: 1_000, multiplier: 1.6, maxMs: 30_000, jitter: 0.2 } as const;
 const CONNECT_TIMEOUT_MS = 20_000;
+const PING_TIMEOUT_MS = 5_000;
 /** The least time between two DNS lookups of one channel. */
 const MIN_RESOLVE_INTERVAL_MS = 1_000;
 const HEADER_BYTES = 5;
@@ -98,7 +101,32 @@ const hostPort = ({ host, port }: Address) => (host.includes(":") ? `[${host}]:$
 /** One HTTP/2 connection and the calls open on it: the session keeps the process alive only while it has some. */
 class Connection {
   private active = 0;
-  constructor(readonly session: ClientHttp2Session) {}
+  private probing = false;
+  constructor(
+    readonly session: ClientHttp2Session,
+    private readonly pingTimeoutMs: number,
+  ) {}
+
+  /**
+   * Asks the peer for a PING (after a call on this connection ran out of time): a peer that does
+   * not answer within pingTimeoutMs is taken for gone (a task that died without closing its
+   * connections, a network that drops everything) and the connection is closed, so its calls fail
+   * UNAVAILABLE and new ones go elsewhere, instead of each waiting out its deadline on it.
+   */
+  probe() {
+    if (this.probing || this.session.destroyed || this.session.closed) return;
+    this.probing = true;
+    const timer = setTimeout(() => this.session.destroy(new Error(`no answer to a PING within ${this.pingTimeoutMs} ms`)), this.pingTimeoutMs);
+    timer.unref();
+    const sent = this.session.ping(() => {
+      clearTimeout(timer);
+      this.probing = false;
+    });
+    if (!sent) {
+      clearTimeout(timer);
+      this.probing = false;
+    }
+  }
 
   open(headers: OutgoingHttpHeaders): ClientHttp2Stream {
     const stream = this.session.request(headers);
@@ -127,6 +155,7 @@ class Subchannel {
     private readonly authority: string,
     /** Told when a connection ends or fails: the channel asks DNS again and reconnects. */
     private readonly ended: (subchannel: Subchannel, failed: boolean) => void,
+    private readonly pingTimeoutMs: number,
   ) {}
 
   get backingOff() {
@@ -158,7 +187,7 @@ class Subchannel {
           reject(this.unavailable());
           return;
         }
-        connection = new Connection(session);
+        connection = new Connection(session, this.pingTimeoutMs);
         this.connection = connection;
         resolve(connection);
       });
@@ -218,6 +247,13 @@ class Subchannel {
   }
 }
 
+export interface TransportOptions {
+  /** How the target's name becomes addresses (resolveByDns). */
+  resolve?: Resolve | undefined;
+  /** How long a connection whose call ran out of time has to answer a PING (5 s). */
+  pingTimeoutMs?: number | undefined;
+}
+
 /** Calls to one target, spread round robin over its addresses (see above). */
 export class Http2Transport {
   private readonly name: Address;
@@ -230,10 +266,12 @@ export class Http2Transport {
   private resolveTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
-  constructor(
-    target: string,
-    private readonly resolve: Resolve = resolveByDns,
-  ) {
+  private readonly resolve: Resolve;
+  private readonly pingTimeoutMs: number;
+
+  constructor(target: string, opts: TransportOptions = {}) {
+    this.resolve = opts.resolve ?? resolveByDns;
+    this.pingTimeoutMs = opts.pingTimeoutMs ?? PING_TIMEOUT_MS;
     this.name = parseTarget(target);
     this.authority = hostPort(this.name);
   }
@@ -324,7 +362,7 @@ export class Http2Transport {
   private update(addresses: readonly Address[]) {
     const known = new Map(this.subchannels.map((s) => [hostPort(s.address), s]));
     this.subchannels = [...new Map(addresses.map((a) => [hostPort(a), a])).entries()].map(([key, address]) => {
-      const subchannel = known.get(key) ?? new Subchannel(address, this.authority, (s, failed) => this.ended(s, failed));
+      const subchannel = known.get(key) ?? new Subchannel(address, this.authority, (s, failed) => this.ended(s, failed), this.pingTimeoutMs);
       known.delete(key);
       return subchannel;
     });
@@ -472,6 +510,8 @@ abstract class Call {
   cancel(code: status, message: string) {
     if (this.local || this.finished) return;
     this.local = { code, message };
+    // No answer in time: is anyone still there?
+    if (code === status.DEADLINE_EXCEEDED) this.connection?.probe();
     if (this.stream && !this.stream.closed) this.stream.close(constants.NGHTTP2_CANCEL);
     else if (!this.stream) this.settle();
   }

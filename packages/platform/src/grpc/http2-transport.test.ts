@@ -247,6 +247,26 @@ describe("a unary call", () => {
     }
   });
 
+  it("backs off from an address that accepts connections and drops them, instead of reconnecting in a loop", async () => {
+    let accepted = 0;
+    const rude = createNetServer((socket) => {
+      accepted++;
+      socket.destroy();
+    });
+    rude.listen(0, "127.0.0.1");
+    await once(rude, "listening");
+    const transport = new Http2Transport(`127.0.0.1:${(rude.address() as AddressInfo).port}`);
+    try {
+      expect(await failure(transport.unary("/pkg.Svc/Ping", Buffer.alloc(0), spec(1_000)))).toMatchObject({ code: status.UNAVAILABLE });
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      // One attempt, perhaps a second after the first backoff (≥ 800 ms): not hundreds.
+      expect(accepted).toBeLessThanOrEqual(2);
+    } finally {
+      transport.close();
+      rude.close();
+    }
+  });
+
   it("is UNAVAILABLE, naming the host, when the name does not resolve", async () => {
     const transport = new Http2Transport("dns:///no-such-host.invalid:50051");
     const err = await failure(transport.unary("/pkg.Svc/Ping", Buffer.alloc(0), spec()));

@@ -177,6 +177,10 @@ class Subchannel {
       const timeout = setTimeout(() => session.destroy(new Error(`no connection within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
       timeout.unref();
       let connection: Connection | undefined;
+      let spokeHttp2 = false;
+      session.once("remoteSettings", () => {
+        spokeHttp2 = true;
+      });
       session.once("connect", () => {
         clearTimeout(timeout);
         this.connecting = undefined;
@@ -198,7 +202,7 @@ class Subchannel {
       session.once("goaway", () => this.retire(connection));
       session.once("close", () => {
         clearTimeout(timeout);
-        if (connection) return this.retire(connection);
+        if (connection) return this.retire(connection, !spokeHttp2);
         this.connecting = undefined;
         this.backOff();
         reject(this.unavailable());
@@ -208,11 +212,16 @@ class Subchannel {
     return this.connecting;
   }
 
-  /** No new calls on this connection (it is going away, or refused a call). */
-  retire(connection: Connection | undefined) {
+  /**
+   * No new calls on this connection (it is going away, or refused a call). `failed`: it ended
+   * before the peer said a word of HTTP/2 (something at that address accepts connections but
+   * speaks no HTTP/2): that counts as a failed attempt, backed off, not reconnected in a loop.
+   */
+  retire(connection: Connection | undefined, failed = false) {
     if (!connection || this.connection !== connection) return;
     this.connection = undefined;
-    this.ended(this, false);
+    if (failed) this.backOff();
+    this.ended(this, failed);
   }
 
   close() {

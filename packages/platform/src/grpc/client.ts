@@ -133,7 +133,7 @@ function decoded(schema: DescMethod["output"], bytes: Uint8Array) {
 }
 
 function toRemote(err: unknown): RemoteError {
-  if (err instanceof CallFailure) return remoteError(err.code, err.message, err.details);
+  if (err instanceof CallFailure) return remoteError(err.code, err.message || `the call ended with ${status[err.code] ?? `status ${err.code}`}`, err.details);
   return remoteError(status.INTERNAL, err instanceof Error ? err.message : String(err), undefined);
 }
 

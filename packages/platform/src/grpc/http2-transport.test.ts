@@ -267,6 +267,27 @@ describe("a unary call", () => {
     }
   });
 
+  it("spreads calls round robin over every address the name resolves to", async () => {
+    const [a, b] = await Promise.all([serve(ok), serve(ok)]);
+    const transport = new Http2Transport("dns:///two-tasks.internal:50051", {
+      resolve: async () => [
+        { host: "127.0.0.1", port: a.port },
+        { host: "127.0.0.1", port: b.port },
+      ],
+    });
+    try {
+      await transport.unary("/pkg.Svc/Ping", Buffer.alloc(0), spec());
+      // Both connections open once the channel is used; from then on calls alternate.
+      await expect.poll(async () => (await transport.unary("/pkg.Svc/Ping", Buffer.alloc(0), spec()), b.seen.length)).toBeGreaterThan(0);
+      const before = [a.seen.length, b.seen.length];
+      for (let i = 0; i < 10; i++) await transport.unary("/pkg.Svc/Ping", Buffer.alloc(0), spec());
+      expect([a.seen.length - before[0]!, b.seen.length - before[1]!]).toEqual([5, 5]);
+      expect(a.seen.at(-1)?.[":authority"]).toBe("two-tasks.internal:50051");
+    } finally {
+      transport.close();
+    }
+  });
+
   it("is UNAVAILABLE, naming the host, when the name does not resolve", async () => {
     const transport = new Http2Transport("dns:///no-such-host.invalid:50051");
     const err = await failure(transport.unary("/pkg.Svc/Ping", Buffer.alloc(0), spec()));
@@ -305,6 +326,21 @@ describe("a server-streaming call", () => {
     );
     expect(got).toEqual(["one"]);
     expect(err).toMatchObject({ code: status.FAILED_PRECONDITION, message: "stopped" });
+  });
+
+  it("ends with DEADLINE_EXCEEDED when the stream outlives its deadline", async () => {
+    const { transport } = await serve((stream) => {
+      stream.respond(grpcHeaders);
+      stream.write(framed(Buffer.from("first")));
+    });
+    const got: string[] = [];
+    const err = await failure(
+      (async () => {
+        for await (const m of transport.serverStream("/pkg.Svc/Watch", Buffer.alloc(0), spec(150))) got.push(m.toString());
+      })(),
+    );
+    expect(got).toEqual(["first"]);
+    expect(err).toMatchObject({ code: status.DEADLINE_EXCEEDED });
   });
 
   it("cancels the server's stream when the caller stops reading", async () => {

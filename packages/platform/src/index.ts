@@ -11,7 +11,7 @@ export * from "./grpc/handler.js";
 export * from "./grpc/interceptors.js";
 export * from "./grpc/server.js";
 export * from "./grpc/client.js";
-export { USER_AGENT as GRPC_USER_AGENT } from "./grpc/http2-transport.js";
+export { CallFailure, Http2Transport, USER_AGENT as GRPC_USER_AGENT } from "./grpc/http2-transport.js";
 export * from "./grpc/peers.js";
 export * from "./grpc/status.js";
 export * from "./grpc/reflection.js";

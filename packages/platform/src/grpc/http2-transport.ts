@@ -345,7 +345,6 @@ export class Http2Transport {
     headers[constants.HTTP2_HEADER_CONTENT_TYPE] = "application/grpc";
     headers[constants.HTTP2_HEADER_TE] = "trailers";
     headers[constants.HTTP2_HEADER_USER_AGENT] = USER_AGENT;
-    if (spec.deadline !== Number.POSITIVE_INFINITY) headers["grpc-timeout"] = grpcTimeout(spec.deadline - Date.now());
     return headers;
   }
 
@@ -441,22 +440,22 @@ function percentDecoded(message: string): string {
   }
 }
 
-/** A non-gRPC answer's status, as the gRPC spec maps HTTP statuses. */
-function httpStatusOutcome(httpStatus: number): Outcome {
-  const code =
-    httpStatus === 400
-      ? status.INTERNAL
-      : httpStatus === 401
-        ? status.UNAUTHENTICATED
-        : httpStatus === 403
-          ? status.PERMISSION_DENIED
-          : httpStatus === 404
-            ? status.UNIMPLEMENTED
-            : [429, 502, 503, 504].includes(httpStatus)
-              ? status.UNAVAILABLE
-              : status.UNKNOWN;
-  return { code, message: `the server answered HTTP ${httpStatus}, not gRPC` };
-}
+/** The gRPC code of a non-gRPC answer's HTTP status, as the gRPC spec maps them (UNKNOWN for any other). */
+const HTTP_STATUS_CODES: Readonly<Record<number, status>> = {
+  400: status.INTERNAL,
+  401: status.UNAUTHENTICATED,
+  403: status.PERMISSION_DENIED,
+  404: status.UNIMPLEMENTED,
+  429: status.UNAVAILABLE,
+  502: status.UNAVAILABLE,
+  503: status.UNAVAILABLE,
+  504: status.UNAVAILABLE,
+};
+
+const httpStatusOutcome = (httpStatus: number): Outcome => ({
+  code: HTTP_STATUS_CODES[httpStatus] ?? status.UNKNOWN,
+  message: `the server answered HTTP ${httpStatus}, not gRPC`,
+});
 
 /**
  * How a stream that ended without a status ended, as grpc-js maps reset codes. A stream whose
@@ -559,6 +558,8 @@ abstract class Call {
 
   private open(connection: Connection) {
     if (this.local) return; // cancelled while connecting: already settled
+    // The time left when the call is sent, not when it was made: it may have waited for a connection.
+    if (this.spec.deadline !== Number.POSITIVE_INFINITY) this.headers["grpc-timeout"] = grpcTimeout(this.spec.deadline - Date.now());
     let stream: ClientHttp2Stream;
     try {
       stream = connection.open(this.headers);

@@ -30,6 +30,9 @@ export const migrateProgram: ProgramEntry = program("apps/migrate");
 /** The memory each process is given unless a deployment says otherwise: one process per 512 MiB task. */
 export const defaultProcessMemoryMiB = 512;
 
+/** Which heap settings a process gets: the edge's differ (see heapFlags). */
+export type HeapRole = "service" | "edge";
+
 /**
  * V8's heap sized for the memory a process is given rather than the host's. Left to itself V8 sizes
  * its limits from the memory it sees (a container's limit is not always among it), lets the old
@@ -47,9 +50,6 @@ export const defaultProcessMemoryMiB = 512;
  * happens, for 20–30 MiB more at the peak (bench/README.md, Round 5). The services stay as they
  * are: the same flag took the warehouse service past 150 MiB.
  */
-/** Which heap settings a process gets: the edge's differ (see heapFlags). */
-export type HeapRole = "service" | "edge";
-
 export const heapFlags = (memoryMiB: number, role: HeapRole = "service"): readonly string[] => [
   `--max-old-space-size=${Math.floor(memoryMiB / 2)}`,
   "--max-semi-space-size=4",

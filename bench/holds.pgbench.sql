@@ -2,9 +2,9 @@
 --
 -- This mirrors services/inventory/src/handlers/holds.ts (holdStock: a new hold of one line, the
 -- stock in the first of two warehouses) and the store functions it calls: readHoldPlanning and
--- takeHolds (store/holds.ts), which calls the database function inventory.take_holds (migration
--- 0002: the level locked, the hold, its allocation, the audit outbox row, the level's conditional
--- UPDATE and its ledger entry) with a batch of one hold. The two statements are the service's
+-- takeHolds (store/holds.ts), which calls the database function inventory.take_holds (migrations
+-- 0002 and 0004: the hold, its allocation, the audit outbox row, the level's conditional UPDATE
+-- and its ledger entry) with a batch of one hold. The two statements are the service's
 -- own, in the same order; this must change when they change. Run BENCH_LOG_SQL=1 to compare them
 -- with what the service sends.
 --

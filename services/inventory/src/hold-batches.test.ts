@@ -121,6 +121,35 @@ describe("hold batches", () => {
     expect(await reconcile(inv.db)).toEqual([]);
   });
 
+  it("takes a hold of several levels in a batch only when every level still has its part", async () => {
+    const [a, b] = await Promise.all([stocked(5), stocked(1)]);
+    /** One hold of 1 from each of a and b, as the handler plans a two-line basket. */
+    const fromBoth = (reservationId: string) => {
+      const take = planned(a, 1, { reservationId });
+      take.hold.lines = [...take.hold.lines!, { lineIndex: 1, itemId: b.itemId, sku: b.sku, quantity: 1 }];
+      take.allocations.push({ ...planned(b, 1, { reservationId }).allocations[0]!, lineIndex: 1 });
+      return take;
+    };
+    const batches = holdBatches(inv.db, { lanes: 1 });
+    const first = batches.take(planned(a));
+    // Queued behind the first, these three go as one batch, taken in reservation id order.
+    const base = unique("batch");
+    const ids = [`${base}-1`, `${base}-2`, `${base}-3`];
+    const [both, late, aOnly] = await Promise.all([
+      batches.take(fromBoth(ids[0]!)),
+      batches.take(fromBoth(ids[1]!)),
+      batches.take(planned(a, 2, { reservationId: ids[2]! })),
+    ]);
+
+    expect((await first).taken).toBe(true);
+    expect([both?.taken, late, aOnly?.taken]).toEqual([true, { taken: false, why: "stale" }, true]);
+    expect(batches.stats()).toEqual({ statements: 2, holds: 4 });
+    expect(await findHold(inv.db, ids[1]!)).toBeUndefined();
+    expect(await reservedAt(a)).toBe(4n);
+    expect(await reservedAt(b)).toBe(1n);
+    expect(await reconcile(inv.db)).toEqual([]);
+  });
+
   it("takes holds on different levels in one batch, whatever order their levels come in", async () => {
     const levels = await Promise.all([stocked(5), stocked(5), stocked(5)]);
     const batches = holdBatches(inv.db, { lanes: 1 });

@@ -106,9 +106,9 @@ export type TakeOutcome = { taken: true; createdAt: Date } | { taken: false; why
 
 /**
  * Records planned holds and reserves their allocations, in one statement (the database function
- * take_holds, migration 0002); each hold is taken whole or not at all. A hold is not taken when
- * its reservation has a hold already ("held"), or a level no longer has its planned quantity
- * ("stale"). The outcomes are in the order of `takes`.
+ * take_holds, migrations 0002 and 0004); each hold is taken whole or not at all. A hold is not
+ * taken when its reservation has a hold already ("held"), or a level no longer has its planned
+ * quantity ("stale"). The outcomes are in the order of `takes`.
  */
 export async function takeHolds(db: Db, takes: HoldToTake[]): Promise<TakeOutcome[]> {
   const found = await rows<{ nth: number; outcome: string }>(

@@ -9,8 +9,8 @@ import { defaultProcessMemoryMiB, heapFlags } from "@inv/service-catalog";
 /** The repository root: children run from here, as in `npm start` and the image. */
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
-/** The floor's two servers, compiled like the programs they stand beside. */
-const floor = ["grpc-server", "http-server"].map((name) => ({ source: `bench/floor/${name}.ts`, compiled: `bench/dist/floor-${name}.js` }));
+/** The floor's servers (the edge bench's two, the hold bench's one), compiled like the programs they stand beside. */
+const floor = ["grpc-server", "http-server", "hold-server"].map((name) => ({ source: `bench/floor/${name}.ts`, compiled: `bench/dist/floor-${name}.js` }));
 /** What the bench starts: each service process on its own, the edge, the floor. */
 const servers = [...programs.filter((p) => p.source.startsWith("services/") || p.source.startsWith("edge/")), ...floor];
 const compiledOf = new Map(servers.map((p) => [p.source, p.compiled]));

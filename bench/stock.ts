@@ -79,6 +79,8 @@ interface Workload {
   pgbenchScript: string;
   /** Whether it needs the reservation service and the edge as well. */
   reservations: boolean;
+  /** A floor server the same load also runs against (bench/floor), when the workload has one. */
+  floorServer?: string;
   /** Lines printed under the title: what a unit of work is. */
   describe: string[];
 }
@@ -96,6 +98,7 @@ const holdsWorkload: Workload = {
   }),
   pgbenchScript: "bench/holds.pgbench.sql",
   reservations: false,
+  floorServer: "bench/floor/hold-server.ts",
   describe: [
     "HoldStock straight over gRPC to the inventory service vs pgbench running the hold's SQL (bench/holds.pgbench.sql)",
     "a hold: a new reservation id, one line, warehouse_ids of 2 warehouses (the first has the stock it takes)",
@@ -180,6 +183,7 @@ async function stockBench(w: Workload, opts: StockBenchOptions): Promise<void> {
     const cluster = await startCluster(w, opts, scratchUrl, processes);
     const seeded = await seed(cluster);
     await pickTable(scratch, seeded);
+    await quietTables(scratch);
     process.stdout.write(` done in ${((performance.now() - seedStart) / 1000).toFixed(0)} s\n`);
     const itemsFile = (mode: Mode) => {
       const file = join(opts.workDir, `${w.name}-items-${mode}.json`);
@@ -188,25 +192,38 @@ async function stockBench(w: Workload, opts: StockBenchOptions): Promise<void> {
     };
     const files = { spread: itemsFile("spread"), hot: itemsFile("hot") };
 
-    const runs = { service: { spread: [] as Run[], hot: [] as Run[] }, pgbench: { spread: [] as Run[], hot: [] as Run[] } };
+    const runs: Runs = {
+      service: { spread: [], hot: [] },
+      floor: { spread: [], hot: [] },
+      pgbench: { spread: [], hot: [] },
+    };
     const serverProcesses = cluster.servers;
+    const floor = w.floorServer ? await startFloor(w.floorServer, scratchUrl, seeded, opts.workDir, processes) : undefined;
+    // The floor answers the same load at another address; the rest of the cluster is as it was.
+    const atFloor = floor && { ...cluster, targets: { ...cluster.targets, inventory: floor.target } };
     if (opts.jitWarmupSeconds > 0) {
       // Seeding calls other RPCs than the measured ones: until V8 has compiled the measured path,
       // a run measures the compiler (see "Warm-up" in bench/README.md). Not measured.
       await serviceRun(w, cluster, seeded, files.spread, { seconds: opts.jitWarmupSeconds, warmupSeconds: 0 }, CLIENTS, []);
+      if (atFloor) await serviceRun(w, atFloor, seeded, files.spread, { seconds: opts.jitWarmupSeconds / 2, warmupSeconds: 0 }, CLIENTS, []);
+      if (floor) await deleteBenchOutboxRows(scratch, w);
     }
     for (let round = 0; round < opts.rounds; round++) {
       for (const mode of ["spread", "hot"] as const) {
         // A neighbour's burst of CPU use should not always land on the same side.
-        const sides = round % 2 === 0 ? (["service", "pgbench"] as const) : (["pgbench", "service"] as const);
+        const sides = round % 2 === 0 ? (["service", "floor", "pgbench"] as const) : (["pgbench", "floor", "service"] as const);
         for (const side of sides) {
-          // Every hold updates its level: on the hot SKU, one row thousands of times a second, whose
-          // dead versions pile up until autovacuum (once a minute) or page pruning clears them, and
-          // every later update walks past them. Each run starts from a vacuumed level table, so
-          // which side runs after the other's dead rows is not what the run measures.
-          await scratch.unsafe("VACUUM inventory.stock_levels");
+          if (side === "floor" && !atFloor) continue;
+          // Each run starts from vacuumed tables (quietTables): on the hot SKU every hold updates
+          // one row, whose dead versions pile up and slow every later update until vacuum clears
+          // them, so which side ran after the other's dead rows would otherwise decide a cell.
+          await scratch.unsafe("VACUUM");
           if (side === "service") {
             runs.service[mode].push(await serviceRun(w, cluster, seeded, files[mode], opts, CLIENTS, serverProcesses, scratch, database));
+          } else if (side === "floor") {
+            if (!floor || !atFloor) continue;
+            runs.floor[mode].push(await serviceRun(w, atFloor, seeded, files[mode], opts, CLIENTS, [floor.proc], scratch, database));
+            await deleteBenchOutboxRows(scratch, w);
           } else if (pgbenchVersion) {
             await pgbenchRun(w, scratchUrl, scratch, database, seeded, mode, opts.warmupSeconds, opts.workDir);
             runs.pgbench[mode].push(await pgbenchRun(w, scratchUrl, scratch, database, seeded, mode, opts.seconds, opts.workDir));
@@ -216,6 +233,7 @@ async function stockBench(w: Workload, opts: StockBenchOptions): Promise<void> {
     }
 
     // The latency under many clients: the service alone, spread SKUs.
+    if (w.reservations) await scratch.unsafe("VACUUM");
     const many = w.reservations ? await serviceRun(w, cluster, seeded, files.spread, opts, MANY_CLIENTS, serverProcesses) : undefined;
 
     console.log(
@@ -235,9 +253,11 @@ async function stockBench(w: Workload, opts: StockBenchOptions): Promise<void> {
         `${MANY_CLIENTS} clients, spread: ${int(many.perSecond)} ${w.unit}/s, p50 ${ms(many.p50Ms)} ms, p99 ${ms(many.p99Ms)} ms (target < ${P99_TARGET_MS} ms: ${verdict}), ${many.failures} failures\n`,
       );
     }
-    for (const [name, r] of Object.entries(runs.service)) {
-      const errors = [...new Set(r.flatMap((x) => x.errors))];
-      if (errors.length > 0) console.log(`service ${name}: failures, e.g. ${errors.slice(0, 3).join("; ")}`);
+    for (const side of SIDES) {
+      for (const [name, r] of Object.entries(runs[side])) {
+        const errors = [...new Set(r.flatMap((x) => x.errors))];
+        if (errors.length > 0) console.log(`${side} ${name}: failures, e.g. ${errors.slice(0, 3).join("; ")}`);
+      }
     }
     const rss = processes.map((p) => [p.name, `${rssMiB(p)?.toFixed(0) ?? "?"} MiB`]);
     console.log(formatRows([["process", `RSS after the ${w.name} runs`], ...rss], `Memory (${serverHeapFlags})`));
@@ -446,9 +466,22 @@ async function pickTable(sql: postgres.Sql, s: Seeded) {
   await sql`ANALYZE`;
 }
 
-/** CPU and wake-ups so far of each backend of the database (by pid), when Postgres runs on this machine. */
+/**
+ * Autovacuum off for every table of the scratch database: it would start at any moment, its CPU
+ * taken from whichever side runs then. The bench vacuums before each run instead, so every run
+ * starts from the same clean tables and none pays for another's dead rows.
+ */
+async function quietTables(sql: postgres.Sql) {
+  const tables = await sql<{ name: string }[]>`
+    SELECT format('%I.%I', schemaname, tablename) AS name FROM pg_tables
+    WHERE schemaname NOT IN ('pg_catalog', 'information_schema')`;
+  for (const { name } of tables) await sql.unsafe(`ALTER TABLE ${name} SET (autovacuum_enabled = false, toast.autovacuum_enabled = false)`);
+}
+
+/** CPU and wake-ups so far of each client backend of the database (by pid), when Postgres runs on this machine. */
 async function backendUsage(sql: postgres.Sql, database: string): Promise<Map<number, Usage>> {
-  const pids = await sql<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE datname = ${database} AND pid <> pg_backend_pid()`;
+  const pids = await sql<{ pid: number }[]>`
+    SELECT pid FROM pg_stat_activity WHERE datname = ${database} AND backend_type = 'client backend' AND pid <> pg_backend_pid()`;
   const out = new Map<number, Usage>();
   for (const { pid } of pids) {
     if (!isPostgres(pid)) continue;
@@ -667,10 +700,33 @@ async function pgbenchRun(
   // Every transaction must have held: a level that was not updated writes no ledger entry.
   const entries = (await ledger()) - entriesBefore;
   if (entries !== processed) throw new Error(`pgbench ran ${processed} transactions but wrote ${entries} ledger entries: ${w.pgbenchScript} no longer holds`);
-  // The outbox rows pgbench wrote are no audit events: gone before the service runs again.
+  await deleteBenchOutboxRows(sql, w);
+  return { perSecond: tps, p50Ms: pct(0.5), p99Ms: pct(0.99), units: processed, failures: failed, errors: [], cpuUsPerUnit, wakeUpsPerUnit };
+}
+
+/** The outbox rows pgbench (or the floor) wrote are no audit events: gone before the service runs again. */
+async function deleteBenchOutboxRows(sql: postgres.Sql, w: Workload) {
   await sql`DELETE FROM inventory.audit_outbox WHERE next_attempt_at = 'infinity'`;
   if (w.reservations) await sql`DELETE FROM reservation.audit_outbox WHERE next_attempt_at = 'infinity'`;
-  return { perSecond: tps, p50Ms: pct(0.5), p99Ms: pct(0.99), units: processed, failures: failed, errors: [], cpuUsPerUnit, wakeUpsPerUnit };
+}
+
+/** Starts a workload's floor server on the scratch database (bench/floor/hold-server.ts says what it is). */
+async function startFloor(entry: string, databaseUrl: string, s: Seeded, workDir: string, processes: BenchProcess[]) {
+  const port = await freePort();
+  const proc = startProcess(
+    "holds-floor",
+    entry,
+    {
+      GRPC_PORT: String(port),
+      DATABASE_URL: databaseUrl,
+      FLOOR_CODE: s.code,
+      FLOOR_EVENT: randomBytes(252).toString("base64"),
+    },
+    workDir,
+  );
+  processes.push(proc);
+  await waitForPort(proc, port);
+  return { proc, target: `127.0.0.1:${port}` };
 }
 
 const medianRun = (runs: readonly Run[]): Run | undefined => {
@@ -691,7 +747,9 @@ const medianRun = (runs: readonly Run[]): Run | undefined => {
   };
 };
 
-type Runs = Record<"service" | "pgbench", Record<Mode, Run[]>>;
+type Side = "service" | "floor" | "pgbench";
+const SIDES: readonly Side[] = ["service", "floor", "pgbench"];
+type Runs = Record<Side, Record<Mode, Run[]>>;
 
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "?");
 const ms = (n: number) => (!Number.isFinite(n) ? "?" : n < 10 ? n.toFixed(2) : n.toFixed(1));
@@ -700,26 +758,27 @@ function rateTable(w: Workload, runs: Runs, withPgbench: boolean): string {
   const rows: string[][] = [["", `${w.unit}/s`, "p50 ms", "p99 ms", "failures"]];
   const label = { spread: `spread (${SPREAD_ITEMS} SKUs)`, hot: "hot (1 SKU)" };
   for (const mode of ["spread", "hot"] as const) {
-    for (const side of ["service", "pgbench"] as const) {
+    for (const side of SIDES) {
       const r = medianRun(runs[side][mode]);
-      if (r) rows.push([`${side === "service" ? "service" : "pgbench"}, ${label[mode]}`, int(r.perSecond), ms(r.p50Ms), ms(r.p99Ms), String(r.failures)]);
+      if (r) rows.push([`${side}, ${label[mode]}`, int(r.perSecond), ms(r.p50Ms), ms(r.p99Ms), String(r.failures)]);
     }
   }
-  if (withPgbench) {
+  const ratios = (a: Side, b: Side, target?: Record<Mode, number>) => {
     for (const mode of ["spread", "hot"] as const) {
-      const service = medianRun(runs.service[mode])!;
-      const pg = medianRun(runs.pgbench[mode])!;
-      const ratio = service.perSecond / pg.perSecond;
-      rows.push([
-        `service / pgbench, ${mode}`,
-        `${ratio.toFixed(2)}x ${ratio >= w.targets[mode] ? "ok" : "MISSED"}`,
-        `${(service.p50Ms / pg.p50Ms).toFixed(2)}x`,
-        `${(service.p99Ms / pg.p99Ms).toFixed(2)}x`,
-        "",
-      ]);
+      const x = medianRun(runs[a][mode]);
+      const y = medianRun(runs[b][mode]);
+      if (!x || !y) continue;
+      const ratio = x.perSecond / y.perSecond;
+      const verdict = target ? ` ${ratio >= target[mode] ? "ok" : "MISSED"}` : "";
+      rows.push([`${a} / ${b}, ${mode}`, `${ratio.toFixed(2)}x${verdict}`, `${(x.p50Ms / y.p50Ms).toFixed(2)}x`, `${(x.p99Ms / y.p99Ms).toFixed(2)}x`, ""]);
     }
+  };
+  if (withPgbench) {
+    ratios("service", "pgbench", w.targets);
     rows.push(["target", `>= ${w.targets.spread.toFixed(2)}x spread, >= ${w.targets.hot.toFixed(2)}x hot`, "", "", ""]);
+    ratios("floor", "pgbench");
   }
+  ratios("service", "floor");
   return formatRows(rows, `[${w.name}]`);
 }
 
@@ -743,9 +802,9 @@ const WAKE_UPS: Metric = {
  */
 function perUnitTable(metric: Metric, w: Workload, runs: Runs, withPgbench: boolean): string {
   const rows: string[][] = [[`${metric.heading} ${w.unit.replace(/s$/, "")}`, "spread", "hot"]];
-  const sides = withPgbench ? (["service", "pgbench"] as const) : (["service"] as const);
+  const sides = SIDES.filter((side) => runs[side].spread.length > 0 && runs[side].hot.length > 0);
   const total = (r: Run) => Object.values(metric.of(r)).reduce((a, b) => a + b, 0);
-  const of = (side: "service" | "pgbench") => ({ spread: medianRun(runs[side].spread)!, hot: medianRun(runs[side].hot)! });
+  const of = (side: Side) => ({ spread: medianRun(runs[side].spread)!, hot: medianRun(runs[side].hot)! });
   for (const side of sides) {
     const { spread, hot } = of(side);
     for (const name of Object.keys(metric.of(spread)))
@@ -759,6 +818,11 @@ function perUnitTable(metric: Metric, w: Workload, runs: Runs, withPgbench: bool
     const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
     rows.push([`${POSTGRES}, service / pgbench`, ratio(backends(service.spread), backends(pg.spread)), ratio(backends(service.hot), backends(pg.hot))]);
     rows.push(["total, service / pgbench", ratio(total(service.spread), total(pg.spread)), ratio(total(service.hot), total(pg.hot))]);
+    if (sides.includes("floor")) {
+      const floor = of("floor");
+      rows.push([`${POSTGRES}, floor / pgbench`, ratio(backends(floor.spread), backends(pg.spread)), ratio(backends(floor.hot), backends(pg.hot))]);
+      rows.push(["total, floor / pgbench", ratio(total(floor.spread), total(pg.spread)), ratio(total(floor.hot), total(pg.hot))]);
+    }
   }
   return formatRows(rows);
 }

@@ -9,8 +9,11 @@ import { defaultProcessMemoryMiB, heapFlags } from "@inv/service-catalog";
 /** The repository root: children run from here, as in `npm start` and the image. */
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
-/** The floor's servers (the edge bench's two, the hold bench's one), compiled like the programs they stand beside. */
-const floor = ["grpc-server", "http-server", "hold-server"].map((name) => ({ source: `bench/floor/${name}.ts`, compiled: `bench/dist/floor-${name}.js` }));
+/** The floors' servers (the edge bench's two, the stock benches' three), compiled like the programs they stand beside. */
+const floor = ["grpc-server", "http-server", "hold-server", "reservation-server", "reservation-http-server"].map((name) => ({
+  source: `bench/floor/${name}.ts`,
+  compiled: `bench/dist/floor-${name}.js`,
+}));
 /** What the bench starts: each service process on its own, the edge, the floor. */
 const servers = [...programs.filter((p) => p.source.startsWith("services/") || p.source.startsWith("edge/")), ...floor];
 const compiledOf = new Map(servers.map((p) => [p.source, p.compiled]));
@@ -36,7 +39,7 @@ export interface BenchProcess {
  * process it stands for (its HTTP server the edge's, its gRPC server a service's), so both sides
  * of a ratio run on the same runtime settings.
  */
-const edgeLike = new Set(["edge/src/main.ts", "bench/floor/http-server.ts"]);
+const edgeLike = new Set(["edge/src/main.ts", "bench/floor/http-server.ts", "bench/floor/reservation-http-server.ts"]);
 export const heapFlagsOf = (entry: string) => heapFlags(defaultProcessMemoryMiB, edgeLike.has(entry) ? "edge" : "service");
 /** The flags, for the tables' headings. */
 export const serverHeapFlags = `services: node ${heapFlags(defaultProcessMemoryMiB).join(" ")}; edge: node ${heapFlags(defaultProcessMemoryMiB, "edge").join(" ")}`;

@@ -67,6 +67,13 @@ const PGBENCH_THREADS = 2;
 const SPREAD_ITEMS = Number(process.env["BENCH_HOLD_ITEMS"] ?? 1000);
 /** Received into every level: holds of 1 never run out during a run. */
 const STOCK = 1_000_000_000n;
+/** One server of a workload's floor, and the cluster process whose place it takes. */
+interface FloorServer {
+  name: string;
+  entry: string;
+  standsFor: "inventory" | "reservation" | "edge";
+}
+
 /** What one workload measures, and how. */
 interface Workload {
   name: "holds" | "reservations";
@@ -79,8 +86,11 @@ interface Workload {
   pgbenchScript: string;
   /** Whether it needs the reservation service and the edge as well. */
   reservations: boolean;
-  /** A floor server the same load also runs against (bench/floor), when the workload has one. */
-  floorServer?: string;
+  /**
+   * The floor's servers (bench/floor), started in this order, each standing in for the cluster
+   * process it names: the same load also runs against them.
+   */
+  floor: readonly FloorServer[];
   /** Lines printed under the title: what a unit of work is. */
   describe: string[];
 }
@@ -98,7 +108,7 @@ const holdsWorkload: Workload = {
   }),
   pgbenchScript: "bench/holds.pgbench.sql",
   reservations: false,
-  floorServer: "bench/floor/hold-server.ts",
+  floor: [{ name: "floor", entry: "bench/floor/hold-server.ts", standsFor: "inventory" }],
   describe: [
     "HoldStock straight over gRPC to the inventory service vs pgbench running the hold's SQL (bench/holds.pgbench.sql)",
     "a hold: a new reservation id, one line, warehouse_ids of 2 warehouses (the first has the stock it takes)",
@@ -118,6 +128,11 @@ export const reservationsWorkload: Workload = {
   }),
   pgbenchScript: "bench/reservations.pgbench.sql",
   reservations: true,
+  floor: [
+    { name: "floor-hold", entry: "bench/floor/hold-server.ts", standsFor: "inventory" },
+    { name: "floor-reservation", entry: "bench/floor/reservation-server.ts", standsFor: "reservation" },
+    { name: "floor-edge", entry: "bench/floor/reservation-http-server.ts", standsFor: "edge" },
+  ],
   describe: [
     "POST /v1/reservations over REST through the edge (HTTP/1.1 keep-alive, a bearer token) vs pgbench running the reservation's SQL (bench/reservations.pgbench.sql)",
     "a reservation: a new order id, one line of 1, warehouse_ids of 2 warehouses (the first has the stock); the edge checks the token and rate limits, the reservation service records it and holds the stock through inventory",
@@ -198,9 +213,9 @@ async function stockBench(w: Workload, opts: StockBenchOptions): Promise<void> {
       pgbench: { spread: [], hot: [] },
     };
     const serverProcesses = cluster.servers;
-    const floor = w.floorServer ? await startFloor(w.floorServer, scratchUrl, seeded, opts.workDir, processes) : undefined;
-    // The floor answers the same load at another address; the rest of the cluster is as it was.
-    const atFloor = floor && { ...cluster, targets: { ...cluster.targets, inventory: floor.target } };
+    const floor = w.floor.length > 0 ? await startFloor(w, scratchUrl, seeded, opts.workDir, processes) : undefined;
+    // The floor answers the same load at other addresses; the rest of the cluster is as it was.
+    const atFloor = floor && { ...cluster, targets: { ...cluster.targets, ...floor.targets } };
     if (opts.jitWarmupSeconds > 0) {
       // Seeding calls other RPCs than the measured ones: until V8 has compiled the measured path,
       // a run measures the compiler (see "Warm-up" in bench/README.md). Not measured.
@@ -222,7 +237,7 @@ async function stockBench(w: Workload, opts: StockBenchOptions): Promise<void> {
             runs.service[mode].push(await serviceRun(w, cluster, seeded, files[mode], opts, CLIENTS, serverProcesses, scratch, database));
           } else if (side === "floor") {
             if (!floor || !atFloor) continue;
-            runs.floor[mode].push(await serviceRun(w, atFloor, seeded, files[mode], opts, CLIENTS, [floor.proc], scratch, database));
+            runs.floor[mode].push(await serviceRun(w, atFloor, seeded, files[mode], opts, CLIENTS, floor.procs, scratch, database));
             await deleteBenchOutboxRows(scratch, w);
           } else if (pgbenchVersion) {
             await pgbenchRun(w, scratchUrl, scratch, database, seeded, mode, opts.warmupSeconds, opts.workDir);
@@ -235,6 +250,8 @@ async function stockBench(w: Workload, opts: StockBenchOptions): Promise<void> {
     // The latency under many clients: the service alone, spread SKUs.
     if (w.reservations) await scratch.unsafe("VACUUM");
     const many = w.reservations ? await serviceRun(w, cluster, seeded, files.spread, opts, MANY_CLIENTS, serverProcesses) : undefined;
+    if (many && atFloor) await scratch.unsafe("VACUUM");
+    const manyAtFloor = many && atFloor ? await serviceRun(w, atFloor, seeded, files.spread, opts, MANY_CLIENTS, []) : undefined;
 
     console.log(
       `${w.describe[0]}, ${CLIENTS} clients, ${opts.seconds} s per run after ${opts.warmupSeconds} s of warm-up (and ${opts.jitWarmupSeconds} s of the service's before its first), median of ${opts.rounds} round(s)`,
@@ -250,8 +267,13 @@ async function stockBench(w: Workload, opts: StockBenchOptions): Promise<void> {
     if (many) {
       const verdict = many.p99Ms <= P99_TARGET_MS ? "ok" : "MISSED";
       console.log(
-        `${MANY_CLIENTS} clients, spread: ${int(many.perSecond)} ${w.unit}/s, p50 ${ms(many.p50Ms)} ms, p99 ${ms(many.p99Ms)} ms (target < ${P99_TARGET_MS} ms: ${verdict}), ${many.failures} failures\n`,
+        `${MANY_CLIENTS} clients, spread: ${int(many.perSecond)} ${w.unit}/s, p50 ${ms(many.p50Ms)} ms, p99 ${ms(many.p99Ms)} ms (target < ${P99_TARGET_MS} ms: ${verdict}), ${many.failures} failures`,
       );
+      if (manyAtFloor)
+        console.log(
+          `${MANY_CLIENTS} clients, spread, the floor: ${int(manyAtFloor.perSecond)} ${w.unit}/s, p50 ${ms(manyAtFloor.p50Ms)} ms, p99 ${ms(manyAtFloor.p99Ms)} ms, ${manyAtFloor.failures} failures`,
+        );
+      console.log();
     }
     for (const side of SIDES) {
       for (const [name, r] of Object.entries(runs[side])) {
@@ -710,23 +732,35 @@ async function deleteBenchOutboxRows(sql: postgres.Sql, w: Workload) {
   if (w.reservations) await sql`DELETE FROM reservation.audit_outbox WHERE next_attempt_at = 'infinity'`;
 }
 
-/** Starts a workload's floor server on the scratch database (bench/floor/hold-server.ts says what it is). */
-async function startFloor(entry: string, databaseUrl: string, s: Seeded, workDir: string, processes: BenchProcess[]) {
-  const port = await freePort();
-  const proc = startProcess(
-    "holds-floor",
-    entry,
-    {
-      GRPC_PORT: String(port),
-      DATABASE_URL: databaseUrl,
-      FLOOR_CODE: s.code,
-      FLOOR_EVENT: randomBytes(252).toString("base64"),
-    },
-    workDir,
-  );
-  processes.push(proc);
-  await waitForPort(proc, port);
-  return { proc, target: `127.0.0.1:${port}` };
+/**
+ * Starts a workload's floor servers on the scratch database, each told where the ones before it
+ * listen (bench/floor/hold-server.ts says what a floor is).
+ */
+async function startFloor(w: Workload, databaseUrl: string, s: Seeded, workDir: string, processes: BenchProcess[]) {
+  const targets: Partial<Cluster["targets"]> = {};
+  const procs: BenchProcess[] = [];
+  for (const server of w.floor) {
+    const port = await freePort();
+    const proc = startProcess(
+      `${w.name}-${server.name}`,
+      server.entry,
+      {
+        GRPC_PORT: String(port),
+        HTTP_PORT: String(port),
+        DATABASE_URL: databaseUrl,
+        FLOOR_CODE: s.code,
+        FLOOR_EVENT: randomBytes(252).toString("base64"),
+        FLOOR_HOLD_TARGET: `dns:///${targets.inventory}`,
+        FLOOR_GRPC_TARGET: `dns:///${targets.reservation}`,
+      },
+      workDir,
+    );
+    processes.push(proc);
+    procs.push(proc);
+    await waitForPort(proc, port);
+    targets[server.standsFor] = `127.0.0.1:${port}`;
+  }
+  return { procs, targets };
 }
 
 const medianRun = (runs: readonly Run[]): Run | undefined => {

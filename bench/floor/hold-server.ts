@@ -12,7 +12,6 @@
  * them, and the bench deletes them after each run.
  */
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import * as grpc from "@grpc/grpc-js";
@@ -21,54 +20,14 @@ import { AllocationReason, AllocationStrategy } from "@inv/gen/common/v1/allocat
 import { HoldService, HoldState, HoldStockResponseSchema, type HoldStockRequest } from "@inv/gen/inventory/v1/hold_pb";
 import postgres from "postgres";
 import { uuidv7 } from "uuidv7";
+import { scriptStatements, statementRunner, type Statement } from "./script.js";
 
 const env = (name: string) => process.env[name] ?? "";
-
-interface Statement {
-  query: string;
-  names: string[];
-}
-
-/**
- * The script's statements after its first (which makes, in SQL, the values the service makes in
- * JavaScript), each with its pgbench variables (`:name`) turned into parameters ($1, $2, ...) in
- * order of first use.
- */
-function scriptStatements(file: string): Statement[] {
-  const text = readFileSync(new URL(`../${file}`, import.meta.url), "utf8")
-    .split("\n")
-    .filter((line) => !line.startsWith("--") && !line.startsWith("\\set"))
-    .join("\n");
-  // A statement ends with ";" or, for one whose row pgbench keeps in variables, with "\gset".
-  const statements = text
-    .split(/;\s*\n|\\gset\s*\n/)
-    .map((s) => s.trim())
-    .filter((s) => s !== "")
-    .slice(1);
-  return statements.map((statement) => {
-    const names: string[] = [];
-    const query = statement.replace(/(?<!:):([a-z_][a-z0-9_]*)/g, (_, name: string) => {
-      if (!names.includes(name)) names.push(name);
-      return `$${names.indexOf(name) + 1}`;
-    });
-    return { query, names };
-  });
-}
 
 const script = scriptStatements("holds.pgbench.sql");
 if (script.length !== 2) throw new Error(`bench/holds.pgbench.sql: expected the planning read and the take after its first statement, found ${script.length}`);
 const [read, take] = script as [Statement, Statement];
-
-const sql = postgres(env("DATABASE_URL"), { max: 10, onnotice: () => {} });
-const run = (s: Statement, values: Record<string, unknown>) =>
-  sql.unsafe(
-    s.query,
-    s.names.map((n) => {
-      if (!(n in values)) throw new Error(`no value for :${n}`);
-      return values[n] as postgres.ParameterOrJSON<never>;
-    }),
-    { prepare: true },
-  );
+const run = statementRunner(postgres(env("DATABASE_URL"), { max: 10, onnotice: () => {} }));
 
 const code = env("FLOOR_CODE");
 const event = env("FLOOR_EVENT");
@@ -82,8 +41,7 @@ interface Planning {
 async function holdStock(req: HoldStockRequest) {
   const line = req.lines[0]!;
   const rid = req.reservationId;
-  // postgres.js sends a value for a jsonb parameter as JSON itself.
-  const [planning] = (await run(read, { item_ids: [line.itemId], rid, warehouses: req.warehouseIds })) as unknown as Planning[];
+  const [planning] = await run<Planning>(read, { item_ids: [line.itemId], rid, warehouses: req.warehouseIds });
   const item = planning!.items[0];
   const level = req.warehouseIds
     .map((w) => planning!.levels.find((l) => l.warehouse_id === w && BigInt(l.available) >= line.quantity))
@@ -126,7 +84,7 @@ async function holdStock(req: HoldStockRequest) {
     },
   ];
   const now = new Date();
-  const [taken] = (await run(take, { audit_id: randomUUID(), occur: now.toISOString(), event, takes })) as unknown as { outcome: string }[];
+  const [taken] = await run<{ outcome: string }>(take, { audit_id: randomUUID(), occur: now.toISOString(), event, takes });
   // take_holds answers "held" or "stale" for a hold it did not take; the outcome of one it took is its time.
   if (!taken || taken.outcome === "held" || taken.outcome === "stale") throw new Error(`the hold was not taken: ${taken?.outcome}`);
   return create(HoldStockResponseSchema, {
@@ -174,4 +132,4 @@ server.addService(serviceDefinition(HoldService), {
 server.bindAsync(`127.0.0.1:${env("GRPC_PORT") || "0"}`, grpc.ServerCredentials.createInsecure(), (err) => {
   if (err) throw err;
 });
-process.on("SIGTERM", () => server.tryShutdown(() => void sql.end().then(() => process.exit(0))));
+process.on("SIGTERM", () => server.tryShutdown(() => process.exit(0)));

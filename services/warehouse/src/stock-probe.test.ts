@@ -136,6 +136,8 @@ describe("announcing changes on the bus", () => {
   it("announces nothing for a refused change", async () => {
     const w = await newWarehouse();
     stocked.add(w.id);
+    // Its creation is announced (above), on the bus's time: once that has arrived, nothing else may.
+    await expect.poll(() => announced, { timeout: 2_000 }).toContain(w.id);
     announced.length = 0;
     await failure(client.deleteWarehouse({ id: w.id }));
     await failure(client.updateWarehouse({ warehouse: { id: w.id, name: "x", etag: "stale" }, updateMask: { paths: ["name"] } }));

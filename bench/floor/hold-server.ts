@@ -14,13 +14,12 @@
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import * as grpc from "@grpc/grpc-js";
-import { serviceDefinition } from "@inv/platform";
 import { AllocationReason, AllocationStrategy } from "@inv/gen/common/v1/allocation_pb";
 import { HoldService, HoldState, HoldStockResponseSchema, type HoldStockRequest } from "@inv/gen/inventory/v1/hold_pb";
 import postgres from "postgres";
 import { uuidv7 } from "uuidv7";
 import { scriptStatements, statementRunner, type Statement } from "./script.js";
+import { serveUnary } from "./serve.js";
 
 const env = (name: string) => process.env[name] ?? "";
 
@@ -120,16 +119,4 @@ async function holdStock(req: HoldStockRequest) {
   });
 }
 
-const server = new grpc.Server();
-server.addService(serviceDefinition(HoldService), {
-  holdStock(call: grpc.ServerUnaryCall<HoldStockRequest, unknown>, callback: grpc.sendUnaryData<unknown>) {
-    holdStock(call.request).then(
-      (response) => callback(null, response),
-      (err: Error) => callback({ code: grpc.status.INTERNAL, details: err.message }),
-    );
-  },
-});
-server.bindAsync(`127.0.0.1:${env("GRPC_PORT") || "0"}`, grpc.ServerCredentials.createInsecure(), (err) => {
-  if (err) throw err;
-});
-process.on("SIGTERM", () => server.tryShutdown(() => process.exit(0)));
+serveUnary(HoldService.method.holdStock, holdStock);

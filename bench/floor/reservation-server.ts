@@ -13,13 +13,14 @@
 import { randomUUID } from "node:crypto";
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import * as grpc from "@grpc/grpc-js";
-import { encodeBinary, Http2Transport, methodPath, serviceDefinition } from "@inv/platform";
+import { encodeBinary, Http2Transport, methodPath } from "@inv/platform";
 import { AllocationStrategy } from "@inv/gen/common/v1/allocation_pb";
 import { HoldService, HoldState, HoldStockRequestSchema, HoldStockResponseSchema } from "@inv/gen/inventory/v1/hold_pb";
 import { ReservationService, ReservationStatus, ReserveResponseSchema, type ReserveRequest } from "@inv/gen/reservation/v1/reservation_pb";
+import { linesFromHold } from "@inv/reservation-service/mapping";
 import postgres from "postgres";
 import { scriptStatements, statementRunner, type Statement } from "./script.js";
+import { serveUnary } from "./serve.js";
 
 const env = (name: string) => process.env[name] ?? "";
 
@@ -59,31 +60,14 @@ async function reserve(req: ReserveRequest) {
   const answer = await holds.unary(holdStockPath, encodeBinary(HoldStockRequestSchema, request), { metadata: {}, deadline: Date.now() + 10_000 });
   const hold = fromBinary(HoldStockResponseSchema, answer).hold;
   if (hold?.state !== HoldState.HELD) throw new Error(`the hold of ${rid} is not HELD`);
-  const held = hold.lines.map((l) => ({
-    lineIndex: l.lineIndex,
-    itemId: l.itemId,
-    sku: l.sku,
-    quantity: l.quantity,
-    allocations: l.allocations,
-    explanation: `${l.quantity} held: ${l.allocations.map((a) => `${a.quantity} from ${a.warehouseCode} (priority ${a.warehousePriority})`).join(", ")}`,
-  }));
-  const heldJson = held.map((l) => ({
+  // The lines as the reservation service stores them (the same function makes them), and as it answers them.
+  const stored = linesFromHold(pendingLines, hold, false);
+  const lines = stored.map((l) => ({
     ...l,
-    quantity: Number(l.quantity),
-    allocations: l.allocations.map((a) => ({
-      warehouseId: a.warehouseId,
-      warehouseCode: a.warehouseCode,
-      locationId: a.locationId,
-      stockLevelId: a.stockLevelId,
-      quantity: Number(a.quantity),
-      rank: a.rank,
-      warehousePriority: a.warehousePriority,
-      availableBefore: Number(a.availableBefore),
-      reason: a.reason,
-      explanation: a.explanation,
-    })),
+    quantity: BigInt(l.quantity),
+    allocations: hold.lines.find((h) => h.lineIndex === l.lineIndex)?.allocations ?? [],
   }));
-  const [row] = await run<{ id: string; created_at: Date; updated_at: Date; expire_at: Date }>(activated, { held_lines: heldJson, rid });
+  const [row] = await run<{ id: string; created_at: Date; updated_at: Date; expire_at: Date }>(activated, { held_lines: stored, rid });
   if (!row) throw new Error(`reservation ${rid} was not PENDING`);
   return create(ReserveResponseSchema, {
     reservation: {
@@ -91,7 +75,7 @@ async function reserve(req: ReserveRequest) {
       orderId: req.orderId,
       customerId: req.customerId,
       status: ReservationStatus.ACTIVE,
-      lines: held,
+      lines,
       strategy: AllocationStrategy.PRIORITY,
       warehouseIds: req.warehouseIds,
       expireTime: timestampFromDate(row.expire_at),
@@ -102,16 +86,4 @@ async function reserve(req: ReserveRequest) {
   });
 }
 
-const server = new grpc.Server();
-server.addService(serviceDefinition(ReservationService), {
-  reserve(call: grpc.ServerUnaryCall<ReserveRequest, unknown>, callback: grpc.sendUnaryData<unknown>) {
-    reserve(call.request).then(
-      (response) => callback(null, response),
-      (err: Error) => callback({ code: grpc.status.INTERNAL, details: err.message }),
-    );
-  },
-});
-server.bindAsync(`127.0.0.1:${env("GRPC_PORT") || "0"}`, grpc.ServerCredentials.createInsecure(), (err) => {
-  if (err) throw err;
-});
-process.on("SIGTERM", () => server.tryShutdown(() => process.exit(0)));
+serveUnary(ReservationService.method.reserve, reserve);

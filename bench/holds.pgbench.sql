@@ -1,15 +1,16 @@
 -- One HoldStock as the inventory service runs it, for pgbench (bench/holds.ts runs it).
 --
 -- This mirrors services/inventory/src/handlers/holds.ts (holdStock: a new hold of one line, the
--- stock in the first of two warehouses) and the store functions it calls: readHoldPlanning and
+-- stock in the first of two warehouses) and the store functions it calls: readHoldPlannings and
 -- takeHolds (store/holds.ts), which calls the database function inventory.take_holds (migrations
 -- 0002 and 0004: the hold, its allocation, the audit outbox row, the level's conditional UPDATE
 -- and its ledger entry) with a batch of one hold. The two statements are the service's
 -- own, in the same order; this must change when they change. Run BENCH_LOG_SQL=1 to compare them
 -- with what the service sends.
 --
--- The service batches holds that arrive while its statements are busy (hold-batches.ts); pgbench
--- takes every hold on its own, as a quiet service does. That is the comparison the bench makes:
+-- The service batches the planning reads and the takes of holds that arrive while its statements
+-- are busy (hold-batches.ts); pgbench reads and takes every hold on its own, as a quiet service
+-- does. That is the comparison the bench makes:
 -- the service's way of taking holds under load against Postgres running one hold's statements.
 --
 -- Where pgbench differs, and why:
@@ -30,7 +31,7 @@
 
 \set n random(:lo, :hi)
 
-SELECT r.rid, r.audit_id, r.occur, json_build_array(p.item_id)::text AS item_ids,
+SELECT r.rid, json_build_array(r.rid)::text AS rids, r.audit_id, r.occur, json_build_array(p.item_id)::text AS item_ids,
   json_build_array(json_build_object(
     'hold', json_build_object('reservation_id', r.rid, 'state', 1, 'payload_hash', :hash::text, 'strategy', 1,
       'allow_split', :split::boolean, 'warehouse_ids', :warehouses::jsonb,
@@ -53,7 +54,8 @@ WITH found AS (
   WHERE i.deleted_at IS NULL AND (i.id IN (SELECT jsonb_array_elements_text(:item_ids::jsonb)::uuid) OR i.sku IN (SELECT jsonb_array_elements_text('[]'::jsonb)::text))
 )
 SELECT
-  EXISTS (SELECT FROM inventory.holds h WHERE h.reservation_id = :rid) AS held,
+  (SELECT coalesce(json_agg(h.reservation_id), '[]') FROM inventory.holds h
+    WHERE h.reservation_id IN (SELECT jsonb_array_elements_text(:rids::jsonb)::text)) AS held,
   (SELECT coalesce(json_agg(found), '[]') FROM found) AS items,
   (SELECT coalesce(json_agg(json_build_object(
       'id', l.id, 'item_id', l.item_id, 'warehouse_id', l.warehouse_id, 'location_id', l.location_id,

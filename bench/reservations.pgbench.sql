@@ -21,7 +21,7 @@
 
 \set n random(:lo, :hi)
 
-SELECT r.rid, r.order_id, r.audit_id, r.audit2_id, r.occur, json_build_array(p.item_id)::text AS item_ids,
+SELECT r.rid, json_build_array(r.rid)::text AS rids, r.order_id, r.audit_id, r.audit2_id, r.occur, json_build_array(p.item_id)::text AS item_ids,
   json_build_array(json_build_object('lineIndex', 0, 'itemId', p.item_id, 'sku', '', 'quantity', 1,
     'allocations', '[]'::json, 'explanation', ''))::text AS pending_lines,
   json_build_array(json_build_object('lineIndex', 0, 'itemId', p.item_id, 'sku', p.sku, 'quantity', 1,
@@ -65,7 +65,8 @@ WITH found AS (
   WHERE i.deleted_at IS NULL AND (i.id IN (SELECT jsonb_array_elements_text(:item_ids::jsonb)::uuid) OR i.sku IN (SELECT jsonb_array_elements_text('[]'::jsonb)::text))
 )
 SELECT
-  EXISTS (SELECT FROM inventory.holds h WHERE h.reservation_id = :rid) AS held,
+  (SELECT coalesce(json_agg(h.reservation_id), '[]') FROM inventory.holds h
+    WHERE h.reservation_id IN (SELECT jsonb_array_elements_text(:rids::jsonb)::text)) AS held,
   (SELECT coalesce(json_agg(found), '[]') FROM found) AS items,
   (SELECT coalesce(json_agg(json_build_object(
       'id', l.id, 'item_id', l.item_id, 'warehouse_id', l.warehouse_id, 'location_id', l.location_id,

@@ -32,7 +32,7 @@ const code = env("FLOOR_CODE");
 const event = env("FLOOR_EVENT");
 
 interface Planning {
-  held: boolean;
+  held: string[];
   items: { id: string; sku: string }[];
   levels: { id: string; item_id: string; warehouse_id: string; available: number }[];
 }
@@ -40,7 +40,7 @@ interface Planning {
 async function holdStock(req: HoldStockRequest) {
   const line = req.lines[0]!;
   const rid = req.reservationId;
-  const [planning] = await run<Planning>(read, { item_ids: [line.itemId], rid, warehouses: req.warehouseIds });
+  const [planning] = await run<Planning>(read, { item_ids: [line.itemId], rids: [rid], warehouses: req.warehouseIds });
   const item = planning!.items[0];
   const level = req.warehouseIds
     .map((w) => planning!.levels.find((l) => l.warehouse_id === w && BigInt(l.available) >= line.quantity))

@@ -3,6 +3,7 @@ export * from "./sqlstate.js";
 export * from "./config.js";
 export * from "./log.js";
 export * from "./db.js";
+export * from "./batch-lanes.js";
 export * from "./cache.js";
 export * from "./cached-resource.js";
 export * from "./pagination.js";

@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import { HoldState } from "@inv/gen/inventory/v1/hold_pb";
 import { uuidv7 } from "uuidv7";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { holdBatches } from "./hold-batches.js";
+import { holdBatches, planningReads } from "./hold-batches.js";
 import { findHold, type HoldToTake } from "./store/holds.js";
 import { reconcile } from "./store/reconcile.js";
 import { startTestInventory, type TestInventory } from "./testing.js";
@@ -86,7 +86,7 @@ describe("hold batches", () => {
     expect(outcomes.filter((o) => o.taken)).toHaveLength(25);
     expect(outcomes.filter((o) => !o.taken && o.why === "stale")).toHaveLength(15);
     // The first goes alone at once; the other 39 queue behind it and go 8 at a time.
-    expect(batches.stats()).toEqual({ statements: 6, holds: 40 });
+    expect(batches.stats()).toEqual({ batches: 6, items: 40 });
     expect(await reservedAt(hot)).toBe(25n);
     expect(await reconcile(inv.db)).toEqual([]);
   });
@@ -100,7 +100,7 @@ describe("hold batches", () => {
 
     expect([a, b].filter((o) => o.taken)).toHaveLength(1);
     expect([a, b].find((o) => !o.taken)).toEqual({ taken: false, why: "held" });
-    expect(batches.stats().statements).toBe(2);
+    expect(batches.stats().batches).toBe(2);
     expect(await reservedAt(at)).toBe(1n + (a?.taken ? 2n : 3n));
     expect(await reconcile(inv.db)).toEqual([]);
   });
@@ -143,7 +143,7 @@ describe("hold batches", () => {
 
     expect((await first).taken).toBe(true);
     expect([both?.taken, late, aOnly?.taken]).toEqual([true, { taken: false, why: "stale" }, true]);
-    expect(batches.stats()).toEqual({ statements: 2, holds: 4 });
+    expect(batches.stats()).toEqual({ batches: 2, items: 4 });
     expect(await findHold(inv.db, ids[1]!)).toBeUndefined();
     expect(await reservedAt(a)).toBe(4n);
     expect(await reservedAt(b)).toBe(1n);
@@ -158,5 +158,29 @@ describe("hold batches", () => {
     expect(outcomes.every((o) => o.taken)).toBe(true);
     for (const at of levels) expect(await reservedAt(at)).toBe(4n);
     expect(await reconcile(inv.db)).toEqual([]);
+  });
+});
+
+describe("planning reads", () => {
+  it("reads the holds that arrive together in one statement, each getting only what it names", async () => {
+    const [a, b] = await Promise.all([stocked(5), stocked(7)]);
+    const held = planned(a, 1);
+    expect((await holdBatches(inv.db).take(held)).taken).toBe(true);
+    const reads = planningReads(inv.db, { lanes: 1 });
+    const first = reads.read({ reservationId: unique("res"), itemIds: [a.itemId], skus: [], warehouseIds: [a.warehouseId] });
+    // Queued behind the first, these go as one statement.
+    const [again, bySku, unknown] = await Promise.all([
+      reads.read({ reservationId: held.hold.reservationId, itemIds: [a.itemId], skus: [], warehouseIds: [a.warehouseId] }),
+      reads.read({ reservationId: unique("res"), itemIds: [], skus: [b.sku], warehouseIds: [a.warehouseId, b.warehouseId] }),
+      reads.read({ reservationId: unique("res"), itemIds: [crypto.randomUUID()], skus: ["NO-SUCH-SKU"], warehouseIds: [b.warehouseId] }),
+    ]);
+
+    expect(reads.stats()).toEqual({ batches: 2, items: 4 });
+    const levelOf = (at: Stocked, available: number) => ({ id: at.levelId, itemId: at.itemId, warehouseId: at.warehouseId, locationId: null, available });
+    expect(await first).toMatchObject({ held: false, items: [{ id: a.itemId, sku: a.sku }], levels: [levelOf(a, 4)] });
+    expect(again).toMatchObject({ held: true, items: [{ id: a.itemId }], levels: [levelOf(a, 4)] });
+    // b has no level in a's warehouse, and a's level is not b's.
+    expect(bySku).toMatchObject({ held: false, items: [{ id: b.itemId, sku: b.sku }], levels: [levelOf(b, 7)] });
+    expect(unknown).toEqual({ held: false, items: [], levels: [] });
   });
 });

@@ -26,10 +26,10 @@ import {
 import { uuidv7 } from "uuidv7";
 import { planHold, type PlanLine, type PlannedAllocation, type PlannedShortage } from "../domain/allocation.js";
 import { MAX_BASKET_LINES, checkQuantity, checkReason, checkReference } from "../domain/stock-rules.js";
-import { holdBatches } from "../hold-batches.js";
+import { holdBatches, planningReads } from "../hold-batches.js";
 import { invalidateStock } from "../stock-ops.js";
 import { Kind, applyToLevel, type KindCode, type LevelChange } from "../store/levels.js";
-import { findHold, insertHold, listHolds, lockHold, readHoldPlanning, setHoldState, type HoldCursor, type StoredHold } from "../store/holds.js";
+import { findHold, insertHold, listHolds, lockHold, setHoldState, type HoldCursor, type StoredHold } from "../store/holds.js";
 import type { HoldAllocationRow } from "../store/schema.js";
 import { warehousesById, type WarehouseInfo } from "../warehouses.js";
 import type { InventoryDeps } from "./deps.js";
@@ -57,6 +57,7 @@ const checkReservationId = (v: FieldChecker, value: string) => {
  */
 export function holdHandlers({ db, cache, warehouses }: InventoryDeps) {
   const batches = holdBatches(db);
+  const plannings = planningReads(db);
   const holdStock: Impl["holdStock"] = async (req, ctx) => {
     const cmd = checkFields((v) => {
       if (req.lines.length === 0) v.fail("lines", "required", "lines must have at least one line");
@@ -82,7 +83,7 @@ export function holdHandlers({ db, cache, warehouses }: InventoryDeps) {
       itemIds: cmd.lines.flatMap((l) => ("id" in l.item ? [l.item.id] : [])),
       skus: cmd.lines.flatMap((l) => ("sku" in l.item ? [l.item.sku] : [])),
     };
-    const [first, known] = await Promise.all([readHoldPlanning(db, { ...refs, warehouseIds: cmd.warehouseIds }), warehousesById(warehouses, cmd.warehouseIds)]);
+    const [first, known] = await Promise.all([plannings.read({ ...refs, warehouseIds: cmd.warehouseIds }), warehousesById(warehouses, cmd.warehouseIds)]);
     // In the caller's priority order, the ones that may be allocated from.
     const active = cmd.warehouseIds.map((id) => known.get(id)).filter((w): w is WarehouseInfo => !!w && w.active && !w.deleted);
     const plannedFrom = { ...refs, warehouseIds: active.map((w) => w.id) };
@@ -120,7 +121,7 @@ export function holdHandlers({ db, cache, warehouses }: InventoryDeps) {
     let planning = first;
     for (let attempt = 1; attempt <= PLAN_ATTEMPTS; attempt++) {
       // The warehouses' levels come from the same read as the items; only active warehouses count.
-      if (attempt > 1) planning = await readHoldPlanning(db, plannedFrom);
+      if (attempt > 1) planning = await plannings.read(plannedFrom);
       if (planning.held) return replay(await storedHold(reservationId), hash);
       const plan = planHold({
         lines,

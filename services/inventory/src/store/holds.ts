@@ -49,7 +49,7 @@ export async function setHoldState(
   return row!;
 }
 
-/** What a hold is planned from, read in one statement. */
+/** What a hold is planned from. */
 export interface HoldPlanning {
   /** Whether the reservation has a hold already (then it is a retry, or lost a race). */
   held: boolean;
@@ -59,29 +59,60 @@ export interface HoldPlanning {
   levels: { id: string; itemId: string; warehouseId: string; locationId: string | null; available: number }[];
 }
 
-export async function readHoldPlanning(db: Db, q: { reservationId: string; itemIds: string[]; skus: string[]; warehouseIds: string[] }): Promise<HoldPlanning> {
-  const [row] = await rows<{ held: boolean; items: HoldPlanning["items"]; levels: LevelJson[] }>(
+/** The reservation, the items (by id or by SKU) and the warehouses a hold is planned from. */
+export interface PlanningQuery {
+  reservationId: string;
+  itemIds: string[];
+  skus: string[];
+  warehouseIds: string[];
+}
+
+/**
+ * What each of `queries` is planned from, read in one statement (one snapshot) for all of them:
+ * the union of what they name is read, then each gets its own part.
+ */
+export async function readHoldPlannings(db: Db, queries: PlanningQuery[]): Promise<HoldPlanning[]> {
+  const all = (pick: (q: PlanningQuery) => string[]) => [...new Set(queries.flatMap(pick))];
+  const [row] = await rows<{ held: string[]; items: HoldPlanning["items"]; levels: LevelJson[] }>(
     db,
     sql`
     WITH found AS (
       SELECT i.id, i.sku, i.status FROM inventory.items i
-      WHERE i.deleted_at IS NULL AND (i.id IN ${valueList(q.itemIds, "uuid")} OR i.sku IN ${valueList(q.skus)})
+      WHERE i.deleted_at IS NULL AND (i.id IN ${valueList(
+        all((q) => q.itemIds),
+        "uuid",
+      )} OR i.sku IN ${valueList(all((q) => q.skus))})
     )
     SELECT
-      EXISTS (SELECT FROM inventory.holds h WHERE h.reservation_id = ${q.reservationId}) AS held,
+      (SELECT coalesce(json_agg(h.reservation_id), '[]') FROM inventory.holds h
+        WHERE h.reservation_id IN ${valueList(all((q) => [q.reservationId]))}) AS held,
       (SELECT coalesce(json_agg(found), '[]') FROM found) AS items,
       (SELECT coalesce(json_agg(json_build_object(
           'id', l.id, 'item_id', l.item_id, 'warehouse_id', l.warehouse_id, 'location_id', l.location_id,
           'available', l.on_hand - l.reserved)), '[]')
         FROM inventory.stock_levels l
-        WHERE l.item_id IN (SELECT id FROM found) AND l.warehouse_id IN ${valueList(q.warehouseIds, "uuid")}) AS levels`,
+        WHERE l.item_id IN (SELECT id FROM found) AND l.warehouse_id IN ${valueList(
+          all((q) => q.warehouseIds),
+          "uuid",
+        )}) AS levels`,
   );
   if (!row) throw new Error("the hold planning read returned no row");
-  return {
-    held: row.held,
-    items: row.items,
-    levels: row.levels.map((l) => ({ id: l.id, itemId: l.item_id, warehouseId: l.warehouse_id, locationId: l.location_id, available: Number(l.available) })),
-  };
+  const held = new Set(row.held);
+  const levels = row.levels.map((l) => ({
+    id: l.id,
+    itemId: l.item_id,
+    warehouseId: l.warehouse_id,
+    locationId: l.location_id,
+    available: Number(l.available),
+  }));
+  return queries.map((q) => {
+    const items = row.items.filter((i) => q.itemIds.includes(i.id) || q.skus.includes(i.sku));
+    return {
+      held: held.has(q.reservationId),
+      items,
+      levels: levels.filter((l) => items.some((i) => i.id === l.itemId) && q.warehouseIds.includes(l.warehouseId)),
+    };
+  });
 }
 
 interface LevelJson {

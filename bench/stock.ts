@@ -213,7 +213,7 @@ async function stockBench(w: Workload, opts: StockBenchOptions): Promise<void> {
       pgbench: { spread: [], hot: [] },
     };
     const serverProcesses = cluster.servers;
-    const floor = w.floor.length > 0 ? await startFloor(w, scratchUrl, seeded, opts, processes) : undefined;
+    const floor = w.floor.length > 0 ? await startFloor(w, scratchUrl, seeded, opts, processes, cluster) : undefined;
     // The floor answers the same load at other addresses; the rest of the cluster is as it was.
     const atFloor = floor && { ...cluster, targets: { ...cluster.targets, ...floor.targets } };
     if (opts.jitWarmupSeconds > 0) {
@@ -736,7 +736,7 @@ async function deleteBenchOutboxRows(sql: postgres.Sql, w: Workload) {
  * Starts a workload's floor servers on the scratch database, each told where the ones before it
  * listen (bench/floor/hold-server.ts says what a floor is).
  */
-async function startFloor(w: Workload, databaseUrl: string, s: Seeded, opts: StockBenchOptions, processes: BenchProcess[]) {
+async function startFloor(w: Workload, databaseUrl: string, s: Seeded, opts: StockBenchOptions, processes: BenchProcess[], cluster: Cluster) {
   const targets: Partial<Cluster["targets"]> = {};
   const procs: BenchProcess[] = [];
   for (const server of w.floor) {
@@ -752,6 +752,8 @@ async function startFloor(w: Workload, databaseUrl: string, s: Seeded, opts: Sto
         FLOOR_EVENT: randomBytes(252).toString("base64"),
         FLOOR_HOLD_TARGET: `dns:///${targets.inventory}`,
         FLOOR_GRPC_TARGET: `dns:///${targets.reservation}`,
+        FLOOR_USER_TARGET: `dns:///${cluster.targets.user}`,
+        SERVICE_SECRET: cluster.serviceSecret,
       },
       opts.workDir,
       opts.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${join(opts.profileDir, `${w.name}-${server.name}`)}`] : [],

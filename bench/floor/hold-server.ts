@@ -16,6 +16,12 @@
  * warehouse's code), FLOOR_EVENT (an audit event's size of base64, as pgbench's -D event).
  * Its outbox rows are pgbench's: next_attempt_at 'infinity', so the service's relay never takes
  * them, and the bench deletes them after each run.
+ *
+ * FLOOR_AUDIT=1 adds the audit trail the platform requires of every change: each hold's outbox
+ * row is a real record, due at once, and the floor runs the platform's own relay
+ * (startAuditRelay, woken by its writes as the service's is), which ships the records to the
+ * user service (FLOOR_USER_TARGET, with a service token from SERVICE_SECRET) and deletes them.
+ * That floor is what any implementation that keeps the trail can reach.
  */
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
@@ -23,7 +29,21 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { AllocationReason, AllocationStrategy } from "@inv/gen/common/v1/allocation_pb";
 import { HoldService, HoldState, HoldStockResponseSchema, type HoldStockRequest } from "@inv/gen/inventory/v1/hold_pb";
 import postgres from "postgres";
-import { batchLanes } from "@inv/platform";
+import {
+  auditOutboxTable,
+  batchLanes,
+  createLogger,
+  type Db,
+  encodeAuditEvent,
+  encodeBinary,
+  Http2Transport,
+  methodPath,
+  ServiceIdentity,
+  startAuditRelay,
+} from "@inv/platform";
+import { pgSchema } from "drizzle-orm/pg-core";
+import { drizzle } from "drizzle-orm/postgres-js";
+import { AuditEventSchema, AuditOutcome, AuditRecordService, PrincipalKind, RecordAuditEventsRequestSchema } from "@inv/gen/user/v1/audit_pb";
 import { uuidv7 } from "uuidv7";
 import { scriptStatements, statementRunner, type Statement } from "./script.js";
 import { serveUnary } from "./serve.js";
@@ -81,12 +101,61 @@ interface Take {
   audit: { id: string; occur_time: string; event: string };
 }
 
+// FLOOR_AUDIT=1: real audit records, due at once, shipped by the floor's own relay (below).
+const AUDIT = process.env["FLOOR_AUDIT"] === "1";
+const due = (q: Statement): Statement => (AUDIT ? { ...q, query: q.query.replace("'infinity'", "now()") } : q);
+const takeOne = due(take);
+const takeBatch = due(takeMany);
+const auditEvent = (id: string, rid: string, requestId: string, now: Date) =>
+  AUDIT
+    ? encodeAuditEvent(
+        create(AuditEventSchema, {
+          id,
+          occurTime: timestampFromDate(now),
+          requestId,
+          actorKind: PrincipalKind.SERVICE,
+          actorId: "reservation",
+          actorName: "reservation",
+          service: "inventory",
+          method: "/inventory.v1.HoldService/HoldStock",
+          permission: "",
+          resourceType: "Hold",
+          resourceId: rid,
+          outcome: AuditOutcome.SUCCESS,
+          statusCode: "OK",
+          clientIp: "127.0.0.1",
+          details: { state: "HELD", allocations: 1 },
+        }),
+      )
+    : event;
+
+/** With FLOOR_AUDIT=1, the floor ships its own records as the service does: a relay woken by its writes. */
+const relay = AUDIT ? await floorRelay() : undefined;
+
+async function floorRelay() {
+  const identity = await ServiceIdentity.start("inventory", env("SERVICE_SECRET"), ["user"]);
+  const user = new Http2Transport(env("FLOOR_USER_TARGET"));
+  const path = methodPath(AuditRecordService.method.recordAuditEvents);
+  return startAuditRelay({
+    db: drizzle(postgres(env("DATABASE_URL"), { max: 2, onnotice: () => {} })) as unknown as Db,
+    table: auditOutboxTable(pgSchema("inventory")),
+    log: createLogger("floor-relay", "warn"),
+    send: async (auditEvents) => {
+      const request = create(RecordAuditEventsRequestSchema, { auditEvents });
+      await user.unary(path, encodeBinary(RecordAuditEventsRequestSchema, request), {
+        metadata: { "x-service-token": identity.tokenFor("user") },
+        deadline: Date.now() + 30_000,
+      });
+    },
+  });
+}
+
 const takes = batchLanes(async (batch: Take[]) => {
   if (batch.length === 1) {
     const { take: one, audit } = batch[0]!;
-    return (await run<{ outcome: string }>(take, { audit_id: audit.id, occur: audit.occur_time, event: audit.event, takes: [one] })).map((r) => r.outcome);
+    return (await run<{ outcome: string }>(takeOne, { audit_id: audit.id, occur: audit.occur_time, event: audit.event, takes: [one] })).map((r) => r.outcome);
   }
-  const found = await run<{ outcome: string }>(takeMany, { audits: batch.map((t) => t.audit), takes: batch.map((t) => t.take) });
+  const found = await run<{ outcome: string }>(takeBatch, { audits: batch.map((t) => t.audit), takes: batch.map((t) => t.take) });
   return found.map((r) => r.outcome);
 });
 
@@ -134,9 +203,11 @@ async function holdStock(req: HoldStockRequest) {
     request_id: requestId,
   };
   const now = new Date();
-  const outcome = await takes.submit({ take: hold, audit: { id: randomUUID(), occur_time: now.toISOString(), event } });
+  const auditId = randomUUID();
+  const outcome = await takes.submit({ take: hold, audit: { id: auditId, occur_time: now.toISOString(), event: auditEvent(auditId, rid, requestId, now) } });
   // take_holds answers "held" or "stale" for a hold it did not take; the outcome of one it took is its time.
   if (outcome === "held" || outcome === "stale") throw new Error(`the hold was not taken: ${outcome}`);
+  relay?.wake();
   return create(HoldStockResponseSchema, {
     hold: {
       reservationId: rid,

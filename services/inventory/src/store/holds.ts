@@ -72,29 +72,26 @@ export interface PlanningQuery {
  * the union of what they name is read, then each gets its own part.
  */
 export async function readHoldPlannings(db: Db, queries: PlanningQuery[]): Promise<HoldPlanning[]> {
-  const all = (pick: (q: PlanningQuery) => string[]) => [...new Set(queries.flatMap(pick))];
+  const union = (pick: (q: PlanningQuery) => string[]) => [...new Set(queries.flatMap(pick))];
+  const reservationIds = union((q) => [q.reservationId]);
+  const itemIds = union((q) => q.itemIds);
+  const skus = union((q) => q.skus);
+  const warehouseIds = union((q) => q.warehouseIds);
   const [row] = await rows<{ held: string[]; items: HoldPlanning["items"]; levels: LevelJson[] }>(
     db,
     sql`
     WITH found AS (
       SELECT i.id, i.sku, i.status FROM inventory.items i
-      WHERE i.deleted_at IS NULL AND (i.id IN ${valueList(
-        all((q) => q.itemIds),
-        "uuid",
-      )} OR i.sku IN ${valueList(all((q) => q.skus))})
+      WHERE i.deleted_at IS NULL AND (i.id IN ${valueList(itemIds, "uuid")} OR i.sku IN ${valueList(skus)})
     )
     SELECT
-      (SELECT coalesce(json_agg(h.reservation_id), '[]') FROM inventory.holds h
-        WHERE h.reservation_id IN ${valueList(all((q) => [q.reservationId]))}) AS held,
+      (SELECT coalesce(json_agg(h.reservation_id), '[]') FROM inventory.holds h WHERE h.reservation_id IN ${valueList(reservationIds)}) AS held,
       (SELECT coalesce(json_agg(found), '[]') FROM found) AS items,
       (SELECT coalesce(json_agg(json_build_object(
           'id', l.id, 'item_id', l.item_id, 'warehouse_id', l.warehouse_id, 'location_id', l.location_id,
           'available', l.on_hand - l.reserved)), '[]')
         FROM inventory.stock_levels l
-        WHERE l.item_id IN (SELECT id FROM found) AND l.warehouse_id IN ${valueList(
-          all((q) => q.warehouseIds),
-          "uuid",
-        )}) AS levels`,
+        WHERE l.item_id IN (SELECT id FROM found) AND l.warehouse_id IN ${valueList(warehouseIds, "uuid")}) AS levels`,
   );
   if (!row) throw new Error("the hold planning read returned no row");
   const held = new Set(row.held);
